@@ -1,0 +1,54 @@
+# bucketguard.visibility — every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
+# Scenarios in the order `make test` runs them (moto-backed `trail` first, the end-to-end last).
+SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+SCENARIO ?= default
+
+.PHONY: help setup lint unit molecule molecule-all test demo bench emulators-up emulators-down clean build
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## Create .venv and .venv-localstack (pinned) and link the collection; idempotent
+	@scripts/setup.sh
+
+lint: setup ## ruff (format + check), yamllint, ansible-lint (profile production)
+	ruff format --check .
+	ruff check .
+	yamllint -s .
+	ansible-lint --offline -q
+
+unit: setup ## pytest: notifier, module helpers, filter-pattern evaluator, policies
+	pytest -q tests/unit
+
+molecule: setup ## One Molecule scenario: make molecule SCENARIO=sns
+	scripts/run-molecule.sh $(SCENARIO)
+
+molecule-all: setup ## Every Molecule scenario, emulators started once and stopped at the end
+	scripts/run-molecule.sh $(SCENARIOS)
+
+test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, then a summary
+	scripts/test-all.sh
+
+demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
+	scripts/demo.sh
+
+bench: setup ## Fleet benchmark on LocalStack (see benchmarks/README.md)
+	scripts/bench.sh
+
+build: setup ## Build the collection tarball into build/
+	ansible-galaxy collection build --force --output-path build .
+
+emulators-up: setup ## Start LocalStack and moto server (127.0.0.1)
+	scripts/emulators.sh up all
+
+emulators-down: ## Stop LocalStack and moto server
+	scripts/emulators.sh down all
+
+clean: emulators-down ## Remove virtual environments, emulator state and build output
+	rm -rf .venv .venv-localstack .emulators .collections build .pytest_cache .ruff_cache .hypothesis
