@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .exposure import policy_public_reasons
+
 LOOSENS = "loosens"
 TIGHTENS = "tightens"
 NEUTRAL = "neutral"
@@ -64,7 +66,8 @@ EXPOSURE_EVENTS = frozenset(
 )
 ACCOUNT_LEVEL_EVENTS = frozenset({"PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"})
 
-_REDACTED = frozenset({"", "...", "null", "None"})
+_REDACTED = frozenset({"", "null", "None", "[]"})
+_REDACTED_RE = re.compile(r"^[.:\s]*$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
@@ -98,7 +101,7 @@ def clean(value: Any) -> str | None:
     if value is None or isinstance(value, dict | bool):
         return None
     text = str(value).strip()
-    return None if text in _REDACTED else text
+    return None if text in _REDACTED or _REDACTED_RE.match(text) else text
 
 
 def as_list(value: Any) -> list[Any]:
@@ -405,8 +408,6 @@ def _ownership(params: Any) -> str | None:
 
 def _interpret(name: str, params: dict[str, Any]) -> tuple[str, str, bool] | None:
     """(effect, human detail, request itself is public) for an exposure event; None = cannot change exposure."""
-    from .exposure import policy_public_reasons  # local import keeps module import order simple
-
     if name in ("PutBucketPublicAccessBlock", "PutAccountPublicAccessBlock"):
         effect, detail = pab_effect(get(params, "PublicAccessBlockConfiguration"))
         return effect, detail, False

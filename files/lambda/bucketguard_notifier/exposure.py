@@ -1,0 +1,258 @@
+"""Is a bucket public right now? AWS's documented meaning of "public" (pure, no boto3).
+
+Sources:
+
+* S3 User Guide, "The meaning of public":
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+* Block Public Access settings (what each flag does):
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-options
+  https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html
+* Object Ownership (ACLs disabled):
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+
+Rules implemented (each has a test in tests/unit/notifier/test_exposure.py):
+
+1. ACLs. An ACL is public if it grants any permission to the predefined groups AllUsers
+   (``http://acs.amazonaws.com/groups/global/AllUsers``) or AuthenticatedUsers (any AWS account).
+2. Object Ownership ``BucketOwnerEnforced`` disables ACLs: no ACL grant counts.
+3. Policies. A bucket policy is public unless every ``Allow`` statement is non-public. A statement is
+   non-public when it grants only to fixed values (no wildcard ``*``/``?``, no policy variable ``${...}``)
+   for at least one of:
+   a. a fixed AWS principal, user, role, or service principal (``Principal`` without wildcards);
+   b. ``aws:SourceIp`` with fixed CIDRs that are not broader than /8 (IPv4) or /32 (IPv6);
+   c. ``aws:SourceArn``, ``aws:SourceVpc``, ``aws:SourceVpce``, ``aws:SourceOwner``, ``aws:SourceAccount``;
+   d. ``aws:userid`` with a fixed value, where the pattern ``"AROLEID:*"`` counts as fixed;
+   e. ``s3:DataAccessPointArn`` (the access point name may be a wildcard if the account is fixed) and
+      ``s3:DataAccessPointAccount``;
+   f. ``s3:x-amz-server-side-encryption-aws-kms-key-id`` (listed in the S3 API reference for
+      PublicAccessBlockConfiguration);
+   g. the principal-restricting keys ``aws:PrincipalOrgID``, ``aws:PrincipalAccount``, ``aws:PrincipalArn``
+      (a fixed value pins the principal, so the guide's rule (a) applies; IAM Access Analyzer agrees).
+   A condition only restricts when its operator is positive (``StringEquals``, ``StringLike``,
+   ``ArnEquals``, ``ArnLike``, ``IpAddress``, with or without ``ForAnyValue:``/``ForAllValues:``);
+   negated operators (``StringNotEquals``, ``NotIpAddress``...), ``...IfExists`` and ``Null`` do not.
+   ``Deny`` statements never grant. An ``Allow`` with ``NotPrincipal`` grants to everyone not listed, so it
+   is public unless a condition restricts it.
+4. Block Public Access. The effective setting is the OR of the account's and the bucket's flags
+   (S3 applies the most restrictive combination). ``IgnorePublicAcls`` makes existing public ACL grants
+   not count. ``RestrictPublicBuckets`` limits a public policy to AWS service principals and authorised
+   users of the owner account, so the bucket is not public to the world. ``BlockPublicAcls`` and
+   ``BlockPublicPolicy`` only reject *new* public ACLs/policies; they do not change existing ones
+   (reported as context only).
+
+``assess(state)`` returns ``{"public": bool, "via": [...], "reasons": [...]}``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+STATE_KEYS = ("account_public_access_block", "public_access_block", "policy", "acl", "ownership")
+
+# Condition keys (lower-case) that make a statement non-public when given fixed values.
+RESTRICTING_KEYS = frozenset(
+    {
+        "aws:sourcearn",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceowner",
+        "aws:sourceaccount",
+        "aws:userid",
+        "s3:dataaccesspointarn",
+        "s3:dataaccesspointaccount",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        "aws:principalorgid",
+        "aws:principalaccount",
+        "aws:principalarn",
+    }
+)
+SOURCE_IP = "aws:sourceip"
+POSITIVE_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
+_USERID_ROLE_PATTERN = re.compile(r"^[A-Z0-9]+:\*$")
+_ACCESS_POINT_ARN = re.compile(r"^arn:[a-z-]+:s3:[a-z0-9-]+:\d{12}:accesspoint/.+$")
+
+
+def _flag(config: Any, name: str) -> bool:
+    if not isinstance(config, dict):
+        return False
+    value = config.get(name)
+    return value is True or str(value).lower() == "true"
+
+
+def effective_flags(account: Any, bucket: Any) -> dict[str, list[str]]:
+    """Each Block Public Access flag -> the levels ("account", "bucket") where it is on."""
+    return {
+        name: [level for level, cfg in (("account", account), ("bucket", bucket)) if _flag(cfg, name)]
+        for name in PAB_FLAGS
+    }
+
+
+def _is_fixed(value: str) -> bool:
+    return "*" not in value and "?" not in value and "${" not in value
+
+
+def _values(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if v is not None]
+
+
+def _cidr_is_narrow(value: str) -> bool:
+    """A fixed CIDR no broader than /8 (IPv4) or /32 (IPv6)."""
+    if not _is_fixed(value):
+        return False
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen >= (8 if network.version == 4 else 32)
+
+
+def _key_values_fixed(key: str, values: list[str]) -> bool:
+    if not values:
+        return False
+    if key == "aws:userid":
+        return all(_is_fixed(v) or (_USERID_ROLE_PATTERN.match(v) and "${" not in v) for v in values)
+    if key == "s3:dataaccesspointarn":
+        return all(
+            _is_fixed(v) or (_ACCESS_POINT_ARN.match(v) and _is_fixed(v.split("accesspoint/")[0])) for v in values
+        )
+    return all(_is_fixed(v) for v in values)
+
+
+def _condition_restricts(condition: Any) -> bool:
+    """True if the Condition block pins the request to fixed values of a restricting key."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        op = str(operator).lower()
+        if op.endswith("ifexists") or not isinstance(block, dict):
+            continue
+        op = op.split(":", 1)[1] if op.startswith(("foranyvalue:", "forallvalues:")) else op
+        for key, value in block.items():
+            k = str(key).lower()
+            values = _values(value)
+            if k == SOURCE_IP and op == "ipaddress" and values and all(_cidr_is_narrow(v) for v in values):
+                return True
+            if k in RESTRICTING_KEYS and op in POSITIVE_OPERATORS and _key_values_fixed(k, values):
+                return True
+    return False
+
+
+def _principal_public(principal: Any) -> bool:
+    """A principal is public if it is, or contains, a wildcard."""
+    if principal is None:
+        return False
+    if isinstance(principal, str):
+        return not _is_fixed(principal)
+    if isinstance(principal, dict):
+        return any(not _is_fixed(v) for vs in principal.values() for v in _values(vs))
+    if isinstance(principal, list):
+        return any(_principal_public(p) for p in principal)
+    return False
+
+
+def statement_public(statement: Any) -> str | None:
+    """Why an (Allow) statement is public, or None if it is not."""
+    if not isinstance(statement, dict) or str(statement.get("Effect", "")).lower() != "allow":
+        return None
+    sid = statement.get("Sid")
+    label = f"statement {sid!r}" if sid else "a statement"
+    if "NotPrincipal" in statement:
+        why = f"{label} allows everyone except NotPrincipal"
+    elif _principal_public(statement.get("Principal")):
+        why = f"{label} allows Principal {json.dumps(statement.get('Principal'), sort_keys=True)}"
+    else:
+        return None
+    if _condition_restricts(statement.get("Condition")):
+        return None
+    return why + " without a condition that pins it to fixed values"
+
+
+def policy_public_reasons(policy: Any) -> list[str]:
+    """Reasons a policy document (dict or JSON string) is public; empty list if it is not."""
+    if isinstance(policy, str):
+        try:
+            policy = json.loads(policy)
+        except ValueError:
+            return []
+    if not isinstance(policy, dict):
+        return []
+    statements = policy.get("Statement")
+    statements = statements if isinstance(statements, list) else [statements]
+    return [why for why in (statement_public(s) for s in statements) if why]
+
+
+def acl_public_grants(acl: Any) -> list[str]:
+    """Human descriptions of grants to AllUsers / AuthenticatedUsers in a get_bucket_acl response."""
+    grants = acl.get("Grants") if isinstance(acl, dict) else None
+    out = []
+    for grant in grants if isinstance(grants, list) else []:
+        grantee = grant.get("Grantee") if isinstance(grant, dict) else None
+        uri = grantee.get("URI") if isinstance(grantee, dict) else None
+        if uri == ALL_USERS:
+            out.append(f"{grant.get('Permission', '?')} to AllUsers (anyone)")
+        elif uri == AUTHENTICATED_USERS:
+            out.append(f"{grant.get('Permission', '?')} to AuthenticatedUsers (any AWS account)")
+    return out
+
+
+def _levels(levels: list[str]) -> str:
+    return " and ".join(levels) + " level"
+
+
+def assess(state: dict[str, Any]) -> dict[str, Any]:
+    """Decide whether the bucket described by ``state`` is public, through what, and why."""
+    state = state if isinstance(state, dict) else {}
+    flags = effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))
+    via: set[str] = set()
+    reasons: list[str] = []
+
+    acl_grants = acl_public_grants(state.get("acl"))
+    if state.get("ownership") == "BucketOwnerEnforced":
+        if acl_grants:
+            reasons.append("ACL grants are ignored: Object Ownership is BucketOwnerEnforced (ACLs disabled)")
+    elif acl_grants and flags["IgnorePublicAcls"]:
+        reasons.append(
+            f"public ACL grants ({', '.join(acl_grants)}) are ignored: IgnorePublicAcls is on at "
+            f"{_levels(flags['IgnorePublicAcls'])}"
+        )
+    elif acl_grants:
+        via.add("acl")
+        reasons.append("bucket ACL grants " + ", ".join(acl_grants))
+        if flags["BlockPublicAcls"]:
+            reasons.append("BlockPublicAcls is on but does not affect existing ACLs (IgnorePublicAcls is off)")
+
+    policy = state.get("policy")
+    policy_reasons = policy_public_reasons(policy) if policy else []
+    if policy and policy_reasons and flags["RestrictPublicBuckets"]:
+        reasons.append(
+            "bucket policy is public but RestrictPublicBuckets is on at "
+            f"{_levels(flags['RestrictPublicBuckets'])}: only AWS services and the owner account have access"
+        )
+    elif policy_reasons:
+        via.add("policy")
+        reasons.extend("bucket policy: " + r for r in policy_reasons)
+        if flags["BlockPublicPolicy"]:
+            reasons.append("BlockPublicPolicy is on but does not affect the existing policy")
+    elif policy and not isinstance(policy, dict):
+        try:
+            json.loads(policy)
+        except (TypeError, ValueError):
+            reasons.append("bucket policy could not be parsed; treated as not public")
+
+    if not via and not reasons:
+        reasons.append("no public ACL grant and no public bucket policy")
+    return {"public": bool(via), "via": sorted(via), "reasons": reasons}
+
+
+def block_public_access_summary(state: dict[str, Any]) -> str:
+    """One line: which Block Public Access flags are on, and where."""
+    flags = effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))
+    parts = [f"{name}={'on (' + '+'.join(levels) + ')' if levels else 'off'}" for name, levels in flags.items()]
+    return ", ".join(parts)
