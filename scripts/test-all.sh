@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test`: lint, unit tests, every Molecule scenario; a summary at the end.
+# Every stage runs even if an earlier one failed, so one run shows everything that is wrong.
+# The emulators are started once for all scenarios and stopped at the end (nothing left running).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
+
+summary=()
+rc=0
+stage() { # name command...
+  local name=$1 start
+  shift
+  start=$(date +%s)
+  echo "=== $name"
+  if "$@"; then
+    summary+=("PASS  $name ($(( $(date +%s) - start )) s)")
+  else
+    summary+=("FAIL  $name ($(( $(date +%s) - start )) s)")
+    rc=1
+  fi
+}
+
+scenarios() {
+  # Every scenario, `default` (the end-to-end one) last.
+  local s list=()
+  for s in molecule/*/molecule.yml; do
+    s=${s#molecule/}; s=${s%/molecule.yml}
+    [ "$s" = default ] || list+=("$s")
+  done
+  [ -f molecule/default/molecule.yml ] && list+=(default)
+  echo "${list[@]}"
+}
+
+stage "lint: ruff format" ruff format --check .
+stage "lint: ruff check" ruff check .
+stage "lint: yamllint" yamllint -s .
+stage "lint: ansible-lint (production)" ansible-lint --offline -q
+stage "unit: pytest" pytest -q tests/unit
+# shellcheck disable=SC2046
+stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
+
+echo
+echo "=== Summary"
+printf '  %s\n' "${summary[@]}"
+exit $rc
