@@ -92,7 +92,8 @@ def test_digest_caps_buckets_and_changes():
     assert len(site.changes) > message.MAX_CHANGES_PER_BUCKET
     assert f"... and {len(site.changes) - message.MAX_CHANGES_PER_BUCKET} more changes to this bucket" in note.body
     assert note.body.count("\n== ") == message.MAX_BUCKETS_IN_BODY
-    assert "... and " in note.body.split("---- Raw")[0].splitlines()[-1]
+    hidden = len(reports + extra) - message.MAX_BUCKETS_IN_BODY
+    assert f"\n... and {hidden} more: " in note.body
     assert note.subject.endswith(f"+{len(reports + extra) - 1} more")
 
 
