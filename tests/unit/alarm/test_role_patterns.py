@@ -1,0 +1,248 @@
+"""The alarm role's patterns, rendered from roles/alarm/defaults/main.yml, run over CloudTrail records.
+
+LocalStack's metric filters ignore their pattern, so this is where the patterns are tested: the
+metric filter pattern and the CIS pattern with tests/lib/filter_pattern.py, the EventBridge pattern's
+shape here and its matching against LocalStack's TestEventPattern (when LocalStack is up) below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.lib.filter_pattern import parse
+
+from .conftest import load, role_vars, shared_samples
+
+OWN = load("alarm/cloudtrail-records.json")
+OWN_IDS = [f"{r['eventName']}-{r['eventID'][-3:]}" for r in OWN]
+DEFAULT_NAMES = {
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketAcl",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
+    "PutAccountPublicAccessBlock",
+    "DeleteAccountPublicAccessBlock",
+    "CreateAccessPoint",
+    "DeleteAccessPoint",
+    "PutAccessPointPolicy",
+    "DeleteAccessPointPolicy",
+}
+
+
+@pytest.fixture(scope="module")
+def visibility(defaults):
+    return parse(defaults["alarm_filter_pattern"])
+
+
+@pytest.fixture(scope="module")
+def cis(defaults):
+    return parse(defaults["alarm_cis_filter_pattern"])
+
+
+@pytest.fixture(scope="module")
+def with_opt_ins():
+    return parse(role_vars(alarm_object_acl_events=True, alarm_create_bucket_events=True)["alarm_filter_pattern"])
+
+
+# --------------------------------------------------------------------------- the rendered pattern
+
+
+def test_rendered_pattern_reads_as_documented(defaults):
+    pattern = defaults["alarm_filter_pattern"]
+    assert pattern.startswith('{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPublicAccessBlock")')
+    assert pattern.endswith(") && ($.errorCode NOT EXISTS) }")
+    assert pattern.count("$.eventName") == len(DEFAULT_NAMES)
+    assert set(defaults["__alarm_event_names"]) == DEFAULT_NAMES
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"alarm_object_acl_events": True, "alarm_create_bucket_events": True}],
+    ids=["defaults", "opt-ins"],
+)
+def test_patterns_fit_the_service_limits(overrides):
+    rendered = role_vars(**overrides)
+    assert 0 < len(rendered["alarm_filter_pattern"]) <= rendered["__alarm_filter_pattern_max"] == 1024
+    assert len(rendered["alarm_cis_filter_pattern"]) <= 1024
+    assert len(json.dumps(rendered["alarm_event_pattern"])) <= rendered["__alarm_event_pattern_max"]
+
+
+def test_opt_ins_add_their_event_names_once():
+    names = role_vars(
+        alarm_object_acl_events=True,
+        alarm_create_bucket_events=True,
+        alarm_event_names=[*sorted(DEFAULT_NAMES), "PutObjectAcl"],
+    )["__alarm_event_names"]
+    assert set(names) == DEFAULT_NAMES | {"PutObjectAcl", "CreateBucket"}
+    assert len(names) == len(set(names))
+
+
+def test_cis_pattern_is_security_hubs_exact_pattern(defaults):
+    # Security Hub CloudWatch.8 / CIS 1.4.0 4.8 fails unless the exact pattern is used.
+    assert defaults["alarm_cis_filter_pattern"] == (
+        "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || "
+        "($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || "
+        "($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || "
+        "($.eventName=DeleteBucketReplication))}"
+    )
+
+
+# --------------------------------------------------------------------------- our own records
+
+
+@pytest.mark.parametrize("record", OWN, ids=OWN_IDS)
+def test_own_records(record, visibility, cis, with_opt_ins):
+    expect = record["_bucketguard_alarm_expect"]
+    assert visibility.matches(record) is expect["visibility"], record["_bucketguard_note"]
+    assert cis.matches(record) is expect["cis"], record["_bucketguard_note"]
+    opted_in = expect["visibility"] or expect.get("object_acl", False) or expect.get("create_bucket", False)
+    assert with_opt_ins.matches(record) is opted_in, record["_bucketguard_note"]
+
+
+def test_own_records_cover_every_default_event_name_successful_and_failed():
+    successful = {r["eventName"] for r in OWN if r["_bucketguard_alarm_expect"]["visibility"]}
+    assert successful == DEFAULT_NAMES
+    assert any("errorCode" in r and r["eventName"] in DEFAULT_NAMES for r in OWN)
+
+
+def test_own_records_match_as_one_line_of_json(visibility):
+    # CloudTrail writes each record to CloudWatch Logs as one JSON log event.
+    for record in OWN:
+        assert visibility.matches(json.dumps(record)) is record["_bucketguard_alarm_expect"]["visibility"]
+
+
+# --------------------------------------------------------------------------- shared samples
+
+# Index -> (visibility filter, CIS filter). See tests/fixtures/cloudtrail/README.md for each record.
+PANTHER = {
+    0: (True, True),  # PutBucketPolicy
+    1: (True, True),
+    2: (False, True),  # PutBucketPolicy, AccessDenied: failed, ours skips it, CIS counts it
+    3: (True, True),
+    4: (True, True),  # minimal hand-written record
+    5: (True, True),
+    6: (True, True),  # PutBucketAcl
+    7: (False, True),  # PutBucketAcl, AccessDenied
+    8: (False, False),  # GetBucketPolicy
+    9: (True, False),  # DeleteBucketPublicAccessBlock
+    10: (False, False),  # DeleteBucketPublicAccessBlock, AccessDenied
+    11: (True, False),  # PutBucketPublicAccessBlock
+    12: (False, False),  # PutBucketLogging
+    13: (False, False),  # PutBucketEncryption
+}
+STREAMALERT = {
+    0: (True, False),  # DeleteAccountPublicAccessBlock (S3 Control host, eventSource s3.amazonaws.com)
+    1: (True, False),  # PutBucketPublicAccessBlock
+    2: (True, False),
+    3: (True, True),  # PutBucketPolicy
+    4: (True, True),  # PutBucketAcl
+    5: (False, False),  # PutBucketAcl with eventSource redacted to "..."
+    6: (False, False),  # PutObjectAcl (redacted eventSource; not in the default list anyway)
+    7: (False, False),
+    8: (False, False),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), [("panther-analysis.json", PANTHER), ("streamalert.json", STREAMALERT)])
+def test_shared_samples(name, expected, visibility, cis):
+    records = shared_samples(name)
+    assert len(records) == len(expected)
+    got = {i: (visibility.matches(r), cis.matches(r)) for i, r in enumerate(records)}
+    assert got == expected
+
+
+def test_filter_sees_every_change_the_notifier_reports(with_opt_ins):
+    """Every record the notifier classifies as a change (the notifier's own annotated fixtures) is
+    counted by the metric filter with the opt-ins on, and nothing it ignores is counted."""
+    records = shared_samples("bucketguard-records.json")
+    for record in records:
+        reported = record["_bucketguard_expect"] is not None
+        if reported:
+            assert with_opt_ins.matches(record), record["eventID"]
+        elif "errorCode" in record or record["eventSource"] != "s3.amazonaws.com":
+            assert not with_opt_ins.matches(record), record["eventID"]
+
+
+# --------------------------------------------------------------------------- any list of names
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.sampled_from(sorted(DEFAULT_NAMES | {"PutObjectAcl", "CreateBucket", "PutBucketCors"})), min_size=1))
+def test_pattern_matches_exactly_the_listed_successful_calls(names):
+    pattern = parse(role_vars(alarm_event_names=sorted(names))["alarm_filter_pattern"])
+    for record in OWN:
+        wanted = (
+            record["eventName"] in names and record["eventSource"] == "s3.amazonaws.com" and "errorCode" not in record
+        )
+        assert pattern.matches(record) is wanted
+
+
+# --------------------------------------------------------------------------- EventBridge pattern
+
+
+def test_event_pattern_shape(defaults):
+    pattern = defaults["alarm_event_pattern"]
+    assert pattern == {
+        "source": ["aws.s3"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["s3.amazonaws.com"],
+            "eventName": defaults["__alarm_event_names"],
+            "errorCode": [{"exists": False}],
+        },
+    }
+
+
+def envelope(record):
+    """The EventBridge event CloudTrail makes of a record ("AWS API Call via CloudTrail")."""
+    detail = {k: v for k, v in record.items() if not k.startswith("_bucketguard")}
+    return {
+        "version": "0",
+        "id": "6f1a0b52-0000-4000-8000-" + record["eventID"][-12:],
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws." + record["eventSource"].split(".")[0],
+        "account": record["recipientAccountId"],
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def _localstack_url():
+    url = os.environ.get("BUCKETGUARD_LOCALSTACK_URL", "")
+    if not url:
+        return None
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/_localstack/health", timeout=2):
+            return url
+    except OSError:
+        return None
+
+
+def test_event_pattern_with_localstack_test_event_pattern(defaults):
+    url = _localstack_url()
+    if url is None:
+        pytest.skip("set BUCKETGUARD_LOCALSTACK_URL to a running LocalStack to run TestEventPattern")
+    import boto3
+
+    events = boto3.client(
+        "events",
+        endpoint_url=url,
+        region_name="eu-west-3",
+        aws_access_key_id="250000000009",
+        aws_secret_access_key="test",
+    )
+    pattern = json.dumps(defaults["alarm_event_pattern"])
+    for record in OWN:
+        result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
+        assert result is record["_bucketguard_alarm_expect"]["visibility"], record["_bucketguard_note"]
