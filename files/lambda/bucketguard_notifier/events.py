@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from .exposure import policy_public_reasons
@@ -74,8 +75,12 @@ _ACCOUNT_RE = re.compile(r"^\d{12}$")
 # --------------------------------------------------------------------------- tolerant access helpers
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+@lru_cache(maxsize=4096)
 def _nk(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+    return _NON_ALNUM.sub("", key.lower())
 
 
 def get(obj: Any, *names: str) -> Any:
@@ -85,11 +90,10 @@ def get(obj: Any, *names: str) -> Any:
     for name in names:
         if name in obj:
             return obj[name]
-    wanted = [_nk(n) for n in names]
-    normalised = {_nk(str(k)): v for k, v in obj.items()}
-    for w in wanted:
-        if w in normalised:
-            return normalised[w]
+    wanted = {_nk(n) for n in names}
+    for key, value in obj.items():
+        if _nk(str(key)) in wanted:
+            return value
     return None
 
 
