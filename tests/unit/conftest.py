@@ -1,0 +1,12 @@
+"""Make the checkout importable as ansible_collections.bucketguard.visibility in unit tests.
+
+`make setup` links the checkout as .collections/ansible_collections/bucketguard/visibility; the
+amazon.aws and community.aws collections come from the venv's site-packages (the `ansible` package).
+"""
+
+import sys
+from pathlib import Path
+
+COLLECTIONS = Path(__file__).resolve().parents[2] / ".collections"
+if COLLECTIONS.is_dir() and str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
