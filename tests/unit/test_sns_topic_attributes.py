@@ -1,7 +1,6 @@
 """The pure comparison of bucketguard.visibility.sns_topic_attributes."""
 
 import pytest
-
 from ansible_collections.bucketguard.visibility.plugins.modules.sns_topic_attributes import attributes_to_change
 
 
