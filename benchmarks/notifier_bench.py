@@ -128,7 +128,9 @@ def bench_moto(size: int) -> tuple[float, float]:
 
 def sample_email() -> None:
     """Print a sample email built by the real code from fixture records and a realistic bucket state."""
-    picked = [RECORDS[4], RECORDS[0], RECORDS[6]]  # public policy, BPA off, policy delete (bg-site)
+    picked = [
+        {k: v for k, v in r.items() if not k.startswith("_")} for r in (RECORDS[4], RECORDS[0], RECORDS[6])
+    ]  # public policy, BPA off, policy delete (bg-site)
     changes = events.classify_all(picked)
     reports = message.group_changes(changes)
     state = {

@@ -62,7 +62,10 @@ def group_changes(changes: Iterable[Change]) -> list[BucketReport]:
     for change in changes:
         key = (change.account_id, None if change.account_level else change.region, change.bucket)
         groups.setdefault(key, []).append(change)
-    return [BucketReport(account_id=a, region=r, bucket=b, changes=c) for (a, r, b), c in groups.items()]
+    return [
+        BucketReport(account_id=a, region=r, bucket=b, changes=sorted(c, key=lambda x: x.event_time or ""))
+        for (a, r, b), c in groups.items()
+    ]
 
 
 def severity(report: BucketReport) -> str:
@@ -146,8 +149,8 @@ def _next_steps(report: BucketReport, sev: str) -> list[str]:
         ]
     if sev == CRITICAL:
         return [
-            "If this exposure is not intended: turn on all four Block Public Access settings for the bucket now,",
-            "then remove the public policy statement / ACL grant and ask the actor why it was made.",
+            "If this exposure is not intended: turn on all four Block Public Access settings for the bucket now.",
+            "Then remove the public policy statement / ACL grant and ask the actor why it was made.",
             "If it is intended: tag the bucket with the allow tag so future changes are reported as NOTICE.",
         ]
     if sev == WARNING and report.bucket is None:
