@@ -92,6 +92,9 @@ def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
     via = "+".join(report.assessment.get("via", [])) if report.assessment else ""
     where = f"({report.account_id or 'unknown account'}{' ' + report.region if report.region else ''})"
     if report.bucket is None:
+        if not any(c.account_level for c in report.changes):
+            points = sorted({c.access_point or "?" for c in report.changes})
+            return f"[{sev}]", "", f"access point {', '.join(points)} changed {where}"
         text = "account Block Public Access " + ("loosened" if sev == WARNING else "changed")
         return f"[{sev}]", "", f"{text} {where}"
     target = f"s3://{report.bucket}"
@@ -186,7 +189,9 @@ def _report_section(report: BucketReport) -> list[str]:
     if len(report.changes) > len(shown):
         lines.append(f"  ... and {len(report.changes) - len(shown)} more changes to this bucket")
     lines.append("")
-    if report.bucket is None:
+    if report.bucket is None and not any(c.account_level for c in report.changes):
+        lines.append("Verdict now: not assessed - the call names an access point, not a bucket.")
+    elif report.bucket is None:
         lines.append("Verdict now: account-level setting; every bucket in the account is affected.")
     elif report.assessment is None:
         lines.append(

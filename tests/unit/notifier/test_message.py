@@ -119,3 +119,11 @@ def test_fallback_message_keeps_raw_event():
     assert note.severity == "CRITICAL"
     assert "Error: boom" in note.body
     assert len(note.body.encode()) < 256 * 1024
+
+
+def test_access_point_change_without_bucket_is_not_called_account_level():
+    (grouped,) = group_changes([classify(OWN[21])])  # PutAccessPointPolicy, public policy
+    note = build_message([grouped])
+    assert note.subject == "[WARNING] access point bg-public-ap changed (111122223333 eu-west-3)"
+    assert "names an access point, not a bucket" in note.body
+    assert "every bucket in the account" not in note.body
