@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Fire drill on LocalStack: change a bucket's exposure and follow the alert to the mailbox.
+
+Used by `make demo` and by the end-to-end Molecule scenario (`molecule/default`). Steps:
+
+1. make the bucket public (``expose``: Block Public Access off + a public-read bucket policy) or lock
+   it down again (``lockdown``: all four Block Public Access settings on, policy deleted);
+2. write into the trail's log group the CloudTrail records AWS would have delivered for those
+   calls — LocalStack's free edition has no CloudTrail, so this script stands in for it, writing
+   records in CloudTrail's documented format to the stream CloudTrail uses;
+3. wait until the deployed alarm is in ALARM;
+4. build the event CloudWatch sends to a Lambda alarm action from the alarm's real state, and run
+   the deployed notifier's handler in-process with the deployed function's own environment
+   variables (LocalStack cannot execute Lambda functions without Docker);
+5. read the email LocalStack delivered for the SNS topic (``GET /_aws/ses``) and print it.
+
+Prints a JSON summary with ``--json`` (for tests) or the email as a person would read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "files" / "lambda"))
+
+FULL_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+OPEN = {name: False for name in FULL_BLOCK}
+ACTOR = "demo-admin"
+SOURCE_IP = "203.0.113.10"
+USER_AGENT = "[aws-cli/2.17.0 Python/3.12 Linux botocore/2.17.0]"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--endpoint", default=os.environ.get("BUCKETGUARD_LOCALSTACK_URL", "http://127.0.0.1:4566"))
+    p.add_argument("--account", required=True, help="12-digit account id (LocalStack access key)")
+    p.add_argument("--region", required=True, help="the account's home region (trail log group, alarm)")
+    p.add_argument("--prefix", default="bucketguard")
+    p.add_argument("--bucket", required=True)
+    p.add_argument("--action", choices=("expose", "lockdown"), required=True)
+    p.add_argument("--timeout", type=int, default=180, help="seconds to wait for the alarm")
+    p.add_argument("--json", action="store_true", help="print a JSON summary instead of the email")
+    return p.parse_args(argv)
+
+
+def session(args: argparse.Namespace) -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=args.account, aws_secret_access_key="test", region_name=args.region
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cloudtrail_record(args: argparse.Namespace, event_name: str, request: dict) -> dict:
+    """A CloudTrail record shaped as AWS documents it for S3 management events."""
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLEDEMOADMIN",
+            "arn": f"arn:aws:iam::{args.account}:user/{ACTOR}",
+            "accountId": args.account,
+            "accessKeyId": "AKIAEXAMPLEDEMO00001",
+            "userName": ACTOR,
+        },
+        "eventTime": now_iso(),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": args.region,
+        "sourceIPAddress": SOURCE_IP,
+        "userAgent": USER_AGENT,
+        "requestParameters": {"bucketName": args.bucket, "Host": f"{args.bucket}.s3.{args.region}.amazonaws.com", **request},
+        "responseElements": None,
+        "additionalEventData": {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader"},
+        "requestID": uuid.uuid4().hex[:16].upper(),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": False,
+        "resources": [{"type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{args.bucket}"}],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": args.account,
+        "eventCategory": "Management",
+    }
+
+
+def change_bucket(args: argparse.Namespace, s3) -> list[dict]:
+    """Make the calls on the bucket; return the CloudTrail records they would produce."""
+    try:
+        s3.head_bucket(Bucket=args.bucket)
+    except s3.exceptions.ClientError:
+        kwargs = {} if args.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": args.region}}
+        s3.create_bucket(Bucket=args.bucket, **kwargs)
+    pab_xmlns = {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
+    if args.action == "expose":
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{args.bucket}/*",
+                }
+            ],
+        }
+        s3.put_public_access_block(Bucket=args.bucket, PublicAccessBlockConfiguration=OPEN)
+        s3.put_bucket_policy(Bucket=args.bucket, Policy=json.dumps(policy))
+        return [
+            cloudtrail_record(
+                args,
+                "PutBucketPublicAccessBlock",
+                {"publicAccessBlock": "", "PublicAccessBlockConfiguration": {**pab_xmlns, **OPEN}},
+            ),
+            cloudtrail_record(args, "PutBucketPolicy", {"bucketPolicy": policy, "policy": ""}),
+        ]
+    s3.put_public_access_block(Bucket=args.bucket, PublicAccessBlockConfiguration=FULL_BLOCK)
+    s3.delete_bucket_policy(Bucket=args.bucket)
+    return [
+        cloudtrail_record(
+            args,
+            "PutBucketPublicAccessBlock",
+            {"publicAccessBlock": "", "PublicAccessBlockConfiguration": {**pab_xmlns, **FULL_BLOCK}},
+        ),
+        cloudtrail_record(args, "DeleteBucketPolicy", {"policy": ""}),
+    ]
+
+
+def deliver_records(args: argparse.Namespace, logs, records: list[dict]) -> None:
+    """Write the records as CloudTrail writes them to CloudWatch Logs (one event per record)."""
+    group = f"/{args.prefix}/cloudtrail"
+    stream = f"{args.account}_CloudTrail_{args.region}"
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    stamp = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": stamp + i, "message": json.dumps(r)} for i, r in enumerate(records)],
+    )
+
+
+def wait_for_alarm(args: argparse.Namespace, cloudwatch, written_at: datetime) -> dict:
+    name = f"{args.prefix}-s3-visibility-change"
+    before = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    if not before:
+        raise SystemExit(f"alarm {name} not found in {args.account} {args.region}: deploy first")
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        if alarm["StateValue"] == "ALARM" and alarm["StateUpdatedTimestamp"] >= written_at:
+            return alarm
+        time.sleep(2)
+    state = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+    raise SystemExit(f"alarm {name} did not go to ALARM within {args.timeout} s (state {state})")
+
+
+def alarm_event(alarm: dict, previous_state: str) -> dict:
+    """The event CloudWatch sends to a Lambda alarm action (AWS's documented format)."""
+    ts = alarm["StateUpdatedTimestamp"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    arn = alarm["AlarmArn"]
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": arn,
+        "accountId": arn.split(":")[4],
+        "time": ts,
+        "region": arn.split(":")[3],
+        "alarmData": {
+            "alarmName": alarm["AlarmName"],
+            "state": {
+                "value": alarm["StateValue"],
+                "reason": alarm.get("StateReason", ""),
+                "reasonData": alarm.get("StateReasonData", ""),
+                "timestamp": ts,
+            },
+            "previousState": {"value": previous_state},
+            "configuration": {
+                "description": alarm.get("AlarmDescription", ""),
+                "metrics": [
+                    {
+                        "id": "m1",
+                        "metricStat": {
+                            "metric": {
+                                "namespace": alarm.get("Namespace"),
+                                "name": alarm.get("MetricName"),
+                                "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
+                            },
+                            "period": alarm.get("Period", 60),
+                            "stat": alarm.get("Statistic", "Sum"),
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
+        },
+    }
+
+
+def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> dict:
+    """Run the deployed function's handler in-process, with the deployed function's environment."""
+    function = lambda_client.get_function_configuration(FunctionName=f"{args.prefix}-notifier")
+    env = function.get("Environment", {}).get("Variables", {})
+    os.environ.update(env)
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": args.endpoint,
+            "AWS_ACCESS_KEY_ID": args.account,
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": args.region,
+            "AWS_DEFAULT_REGION": args.region,
+        }
+    )
+    from bucketguard_notifier import handler  # noqa: PLC0415 - after the environment is set
+
+    handler._CLIENTS = None  # fresh clients for this account
+    return handler.lambda_handler(event, None)
+
+
+def read_emails(args: argparse.Namespace, since: datetime) -> list[dict]:
+    with urllib.request.urlopen(f"{args.endpoint}/_aws/ses", timeout=10) as response:
+        messages = json.load(response).get("messages", [])
+    out = []
+    for m in messages:
+        sent = datetime.fromisoformat(m.get("Timestamp", "1970-01-01T00:00:00")).replace(tzinfo=UTC)
+        if sent >= since.replace(microsecond=0):
+            out.append(m)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    aws = session(args)
+    kw = {"endpoint_url": args.endpoint}
+    s3, logs, cloudwatch = aws.client("s3", **kw), aws.client("logs", **kw), aws.client("cloudwatch", **kw)
+    started = datetime.now(UTC)
+    name = f"{args.prefix}-s3-visibility-change"
+    previous = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    previous_state = previous[0]["StateValue"] if previous else "OK"
+    records = change_bucket(args, s3)
+    written_at = datetime.now(UTC)
+    deliver_records(args, logs, records)
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    say(f"-- {args.action}: {len(records)} calls on s3://{args.bucket}; CloudTrail records written to /{args.prefix}/cloudtrail")
+    say(f"-- waiting for alarm {name} to go to ALARM (LocalStack evaluates it every period)...")
+    alarm = wait_for_alarm(args, cloudwatch, written_at)
+    say(f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S}; running the notifier")
+    result = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
+    ses = aws.client("ses", **kw)
+    ses.list_identities()  # loads LocalStack's SES, where it records the emails SNS sends
+    emails = read_emails(args, started)
+    summary = {"action": args.action, "bucket": args.bucket, "notifier": result, "emails": emails}
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        print(f"-- notifier: {result}")
+        for m in emails[-1:]:
+            print(f"-- email to {', '.join(m['Destination']['ToAddresses'])}:\n")
+            print(m["Body"]["text_part"])
+    return 0 if result.get("status") == "published" and emails else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
