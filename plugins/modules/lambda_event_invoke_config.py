@@ -33,7 +33,9 @@ options:
     description: The oldest event Lambda still sends to the function (60-21600).
     type: int
   on_failure_destination:
-    description: ARN of an SNS topic, SQS queue, Lambda function or event bus that gets events whose processing finally failed.
+    description:
+      - ARN of an SNS topic, SQS queue, Lambda function or event bus.
+      - It gets the events whose processing finally failed.
     type: str
   on_success_destination:
     description: ARN of a destination for events processed successfully.
@@ -60,6 +62,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+previous_event_invoke_config:
+  description: The configuration found before any change; empty when there was none (or no function).
+  returned: always
+  type: dict
+  sample:
+    maximum_retry_attempts: 0
 event_invoke_config:
   description: The configuration after the change (in check mode, the one that would be set); empty when absent.
   returned: always
@@ -219,6 +227,7 @@ def main():
 
     module.exit_json(
         changed=changed,
+        previous_event_invoke_config=camel_dict_to_snake_dict(before),
         event_invoke_config=camel_dict_to_snake_dict(after),
         diff={"before": before, "after": after},
     )
