@@ -1,0 +1,172 @@
+"""The trail role's input check (``__trail_input_errors``) and rendered policies, templated as Ansible would.
+
+These are the role's pure helpers: the first task asserts ``__trail_input_errors`` is empty before any
+AWS call, and the bucket, trust and log-group policies are built in ``vars/main.yml``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "trail"
+
+HOST_VARS = {
+    "aws_region": "eu-west-3",
+    "bucketguard_account_id": "444455556666",
+    "bucketguard_name_prefix": "bucketguard",
+    "bucketguard_home_region": True,
+}
+
+
+def _trusted(value: Any) -> Any:
+    """Mark every string as a template, as Ansible does for role files it loads."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    return value
+
+
+def render(name: str, **overrides: Any) -> Any:
+    """One default or internal var of the role, templated with HOST_VARS and ``overrides``."""
+    loader = DataLoader()
+    defaults = _trusted(loader.load_from_file(str(ROLE / "defaults" / "main.yml")))
+    internal = _trusted(loader.load_from_file(str(ROLE / "vars" / "main.yml")))
+    variables = {**defaults, **internal, **HOST_VARS, **_trusted(overrides)}
+    templar = Templar(loader=loader, variables=variables)
+    return json.loads(json.dumps(templar.template(variables[name])))
+
+
+def errors(**overrides: Any) -> list[str]:
+    return render("__trail_input_errors", **overrides)
+
+
+def test_defaults_are_valid_and_names_follow_the_design() -> None:
+    assert errors() == []
+    assert render("trail_name") == "bucketguard-trail"
+    assert render("trail_log_group_name") == "/bucketguard/cloudtrail"
+    assert render("trail_bucket_name") == "bucketguard-cloudtrail-444455556666-eu-west-3"
+    assert render("trail_logs_role_name") == "bucketguard-cloudtrail-logs-role"
+    assert render("__trail_arn") == "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
+    assert render("__trail_log_group_arn") == "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail:*"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"bucketguard_account_id": "12345"}, "trail_account_id"),
+        ({"trail_account_id": "12345678901a"}, "trail_account_id"),
+        ({"aws_region": "eu-west-3a"}, "aws_region"),
+        ({"trail_name": "-bad"}, "trail_name"),
+        ({"trail_bucket_name": "Bad_Bucket"}, "trail_bucket_name"),
+        ({"trail_bucket_name": "ab"}, "trail_bucket_name"),
+        ({"trail_bucket_name": "a" * 64}, "trail_bucket_name"),
+        ({"trail_bucket_name": "my..bucket"}, "trail_bucket_name"),
+        ({"trail_bucket_name": "192.168.1.10"}, "trail_bucket_name"),
+        ({"trail_bucket_name": "xn--bucket"}, "trail_bucket_name"),
+        ({"trail_bucket_name": "logs-s3alias"}, "trail_bucket_name"),
+        ({"trail_s3_key_prefix": "/logs"}, "trail_s3_key_prefix"),
+        ({"trail_s3_key_prefix": "logs/"}, "trail_s3_key_prefix"),
+        ({"trail_kms_key_id": "my-key"}, "trail_kms_key_id"),
+        ({"trail_log_group_kms_key_arn": "alias/aws/logs"}, "trail_log_group_kms_key_arn"),
+        ({"trail_log_group_name": "bad name"}, "trail_log_group_name"),
+        ({"trail_log_retention_days": 42}, "trail_log_retention_days"),
+        ({"trail_log_retention_days": 0}, "trail_log_retention_days"),
+        ({"trail_logs_role_name": "bad role"}, "trail_logs_role_name"),
+        ({"trail_log_transition_days": -1}, "trail_log_transition_days"),
+        ({"trail_log_expiration_days": -5}, "trail_log_expiration_days"),
+        ({"trail_log_transition_days": 90, "trail_log_expiration_days": 30}, "trail_log_expiration_days"),
+        ({"trail_log_transition_storage_class": "tape"}, "trail_log_transition_storage_class"),
+        ({"trail_existing_trail_arn": "org-trail"}, "trail_existing_trail_arn"),
+        ({"trail_management_events": "write_only"}, "trail_management_events"),
+        ({"trail_object_acl_events": True}, "trail_object_acl_events"),
+    ],
+)
+def test_a_bad_value_gives_one_error_naming_the_variable(overrides: dict[str, Any], variable: str) -> None:
+    found = errors(**overrides)
+    assert len(found) == 1, found
+    assert found[0].startswith(variable) or f"{variable} " in found[0] or f"{variable}:" in found[0]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"trail_log_retention_days": 3653},
+        {"trail_log_retention_days": "1"},
+        {"trail_kms_key_id": "alias/cloudtrail"},
+        {"trail_kms_key_id": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+        {"trail_kms_key_id": "arn:aws:kms:eu-west-3:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        {"trail_log_group_kms_key_arn": "arn:aws:kms:eu-west-3:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        {"trail_log_transition_days": 30, "trail_log_expiration_days": 3653},
+        {"trail_log_expiration_days": 365},
+        {"trail_s3_key_prefix": "org/audit"},
+        {"trail_bucket_name": "audit.logs-1"},
+        {"trail_existing_trail_arn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"},
+        # Not applied when the role manages nothing or removes the trail.
+        {"trail_manage": False, "trail_object_acl_events": True, "trail_management_events": "write_only"},
+        {"trail_state": "absent", "trail_object_acl_events": True},
+    ],
+)
+def test_good_values_pass(overrides: dict[str, Any]) -> None:
+    assert errors(**overrides) == []
+
+
+def test_several_bad_values_are_all_reported() -> None:
+    found = errors(trail_log_retention_days=42, trail_bucket_name="Bad_Bucket", bucketguard_account_id="x")
+    assert len(found) == 3
+    assert any("got 42" in e for e in found)
+    assert any('"Bad_Bucket"' in e for e in found)
+
+
+def test_bucket_policy_lets_only_this_trail_write_and_denies_plain_http() -> None:
+    policy = render("__trail_bucket_policy", trail_s3_key_prefix="org/audit")
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {"AWSCloudTrailAclCheck", "AWSCloudTrailWrite", "DenyInsecureTransport"}
+    trail_arn = "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
+    write = by_sid["AWSCloudTrailWrite"]
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert write["Action"] == "s3:PutObject"
+    assert (
+        write["Resource"]
+        == "arn:aws:s3:::bucketguard-cloudtrail-444455556666-eu-west-3/org/audit/AWSLogs/444455556666/*"
+    )
+    assert write["Condition"]["StringEquals"] == {
+        "s3:x-amz-acl": "bucket-owner-full-control",
+        "aws:SourceArn": trail_arn,
+    }
+    assert by_sid["AWSCloudTrailAclCheck"]["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    deny = by_sid["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_logs_role_is_for_this_trail_and_writes_only_to_its_log_group() -> None:
+    trust = render("__trail_logs_role_trust")["Statement"]
+    assert trust == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceArn": render("__trail_arn")}},
+        }
+    ]
+    (statement,) = render("__trail_logs_role_policy")["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail:log-stream:*"
+
+
+def test_arns_follow_the_partition() -> None:
+    assert render("__trail_arn", bucketguard_partition="aws-cn", aws_region="cn-north-1").startswith(
+        "arn:aws-cn:cloudtrail:"
+    )
+    assert render("__trail_bucket_arn", bucketguard_partition="aws-us-gov").startswith("arn:aws-us-gov:s3:::")
