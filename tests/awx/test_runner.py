@@ -1,0 +1,139 @@
+"""Run the playbooks the way AWX runs a job: ansible-runner over a private data dir (docs/awx.md).
+
+    pytest tests/awx/test_runner.py        (starts LocalStack through scripts/emulators.sh if it is not up)
+
+The job is the Deploy job template: project = this checkout, inventory = inventories/local, extra vars =
+survey answers, `--limit` = one account's home-region host (AWX's "Limit" field) so the test stays fast
+however many roles deploy.yml grows to.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+import boto3
+import pytest
+
+from tests.awx.runner_layout import ROOT, VENV_BIN, LocalStack, home_hosts, make_private_data_dir
+
+pytestmark = pytest.mark.awx
+
+LOCAL_INVENTORY = ROOT / "inventories" / "local"
+EXAMPLE_INVENTORY = ROOT / "inventories" / "example"
+# One account × one region: the first account's home-region host of the local fleet.
+TARGET = home_hosts(LOCAL_INVENTORY)[0]
+SUBSCRIBER = "awx-test@example.com"
+
+
+def envvars(localstack_port: str = "4566") -> dict[str, str]:
+    """What AWX's credential injectors and EE put in the job's environment (dummy AWS credential)."""
+    return {
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "BUCKETGUARD_LOCALSTACK_PORT": localstack_port,
+        # An AWX "Amazon Web Services" credential injects these; the local inventory's per-host keys win.
+        "AWS_ACCESS_KEY_ID": "000000000000",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        # Keep the machine's own AWS profiles out of the job.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+def run_job(
+    tmp_path: Path,
+    playbook: str,
+    *,
+    extravars: dict[str, Any],
+    port: str = "4566",
+    inventory: Path = LOCAL_INVENTORY,
+    limit: str | None = TARGET["host"],
+) -> tuple[Any, str]:
+    pdd = make_private_data_dir(
+        tmp_path,
+        inventory_src=inventory,
+        envvars=envvars(port),
+        extravars=extravars,
+        settings={"job_timeout": 600, "idle_timeout": 300},
+    )
+    result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, limit=limit, forks=5, quiet=True)
+    return result, result.stdout.read()
+
+
+def sns(localstack: LocalStack) -> Any:
+    return boto3.client(
+        "sns",
+        endpoint_url=localstack.url,
+        region_name=TARGET["region"],
+        aws_access_key_id=TARGET["account_id"],
+        aws_secret_access_key="test",
+    )
+
+
+def topic_arn(prefix: str) -> str:
+    return f"arn:aws:sns:{TARGET['region']}:{TARGET['account_id']}:{prefix}-alerts"
+
+
+def topic_exists(client: Any, arn: str) -> bool:
+    topics = [t["TopicArn"] for page in client.get_paginator("list_topics").paginate() for t in page["Topics"]]
+    return arn in topics
+
+
+def test_deploy_job_succeeds_and_creates_the_topic(tmp_path: Path, localstack: LocalStack) -> None:
+    prefix = "bgawx"
+    client = sns(localstack)
+    client.delete_topic(TopicArn=topic_arn(prefix))  # a clean account: the job, not an earlier run, makes it
+
+    result, stdout = run_job(
+        tmp_path,
+        "playbooks/deploy.yml",
+        extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        port=localstack.port,
+    )
+
+    assert result.status == "successful", stdout[-4000:]
+    assert result.rc == 0
+    assert TARGET["host"] in result.stats["ok"]
+    assert not result.stats["failures"] and not result.stats["dark"]
+    assert topic_exists(client, topic_arn(prefix))
+    subs = client.list_subscriptions_by_topic(TopicArn=topic_arn(prefix))["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", SUBSCRIBER)]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("bucketguard_account_id", "12ab", "bucketguard_account_id must be 12 digits"),
+        ("bucketguard_name_prefix", "Bad_Prefix", "bucketguard_name_prefix must be"),
+        ("sns_email_subscribers", ["not-an-email"], "sns_email_subscribers"),
+    ],
+)
+def test_bad_survey_answer_fails_the_job_naming_the_variable(
+    tmp_path: Path, localstack: LocalStack, variable: str, value: Any, message: str
+) -> None:
+    prefix = "bgawxbad"
+    client = sns(localstack)
+    client.delete_topic(TopicArn=topic_arn(prefix))
+    extravars = {"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER], variable: value}
+
+    result, stdout = run_job(tmp_path, "playbooks/deploy.yml", extravars=extravars, port=localstack.port)
+
+    assert result.status == "failed", stdout[-4000:]
+    assert result.rc != 0
+    assert message in stdout, stdout[-4000:]
+    assert not topic_exists(client, topic_arn(prefix)), "the job made the topic before rejecting its input"
+
+
+def test_example_inventory_passes_the_inventory_checks(tmp_path: Path) -> None:
+    """inventories/example (the real-fleet template) is valid as shipped: types, formats, one home per account."""
+    result, stdout = run_job(
+        tmp_path, "playbooks/check_inventory.yml", extravars={}, inventory=EXAMPLE_INVENTORY, limit=None
+    )
+
+    assert result.status == "successful", stdout[-4000:]
+    assert result.rc == 0
+    assert len(result.stats["ok"]) == 6
