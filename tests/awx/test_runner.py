@@ -16,6 +16,7 @@ from typing import Any
 import ansible_runner
 import boto3
 import pytest
+import yaml
 
 from tests.awx.runner_layout import ROOT, VENV_BIN, LocalStack, home_hosts, make_private_data_dir
 
@@ -52,14 +53,20 @@ def run_job(
     port: str = "4566",
     inventory: Path = LOCAL_INVENTORY,
     limit: str | None = TARGET["host"],
+    env: dict[str, str] | None = None,
+    drop_group_vars: tuple[str, ...] = (),
 ) -> tuple[Any, str]:
     pdd = make_private_data_dir(
         tmp_path,
         inventory_src=inventory,
-        envvars=envvars(port),
+        envvars={**envvars(port), **(env or {})},
         extravars=extravars,
         settings={"job_timeout": 600, "idle_timeout": 300},
     )
+    if drop_group_vars:
+        all_yml = pdd / "inventory" / "group_vars" / "all.yml"
+        data = yaml.safe_load(all_yml.read_text())
+        all_yml.write_text(yaml.safe_dump({k: v for k, v in data.items() if k not in drop_group_vars}))
     result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, limit=limit, forks=5, quiet=True)
     return result, result.stdout.read()
 
@@ -104,6 +111,27 @@ def test_deploy_job_succeeds_and_creates_the_topic(tmp_path: Path, localstack: L
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", SUBSCRIBER)]
 
 
+def test_deploy_job_takes_the_awx_aws_credential_from_the_environment(tmp_path: Path, localstack: LocalStack) -> None:
+    """No keys in the inventory: the job uses what an AWX "Amazon Web Services" credential injects."""
+    prefix = "bgawxcred"
+    client = sns(localstack)
+    client.delete_topic(TopicArn=topic_arn(prefix))
+
+    result, stdout = run_job(
+        tmp_path,
+        "playbooks/deploy.yml",
+        extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        port=localstack.port,
+        # LocalStack takes the access key id as the account id: the topic lands in TARGET's account
+        # only if the job really used these environment variables.
+        env={"AWS_ACCESS_KEY_ID": TARGET["account_id"], "AWS_SECRET_ACCESS_KEY": "test"},
+        drop_group_vars=("bucketguard_aws_access_key", "bucketguard_aws_secret_key"),
+    )
+
+    assert result.status == "successful", stdout[-4000:]
+    assert topic_exists(client, topic_arn(prefix))
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -137,3 +165,31 @@ def test_example_inventory_passes_the_inventory_checks(tmp_path: Path) -> None:
     assert result.status == "successful", stdout[-4000:]
     assert result.rc == 0
     assert len(result.stats["ok"]) == 6
+
+
+# --- Known gaps, pinned as strict xfails: when the playbooks are fixed these XPASS and fail, so drop the marker.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="check_inventory.yml counts home-region hosts over ansible_play_hosts_all, so a --limit without each "
+    "account's home host (by region, or an AWX job slice) fails; counting over groups['all'] would fix it",
+)
+def test_limit_to_one_region_passes_the_inventory_check(tmp_path: Path) -> None:
+    result, stdout = run_job(tmp_path, "playbooks/check_inventory.yml", extravars={}, limit="*-us-east-1")
+    assert result.status == "successful", stdout[-4000:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an AWX text/textarea survey answer is a string; the sns role iterates it character by character. "
+    "Use a multiple-choice (multiselect) question or a YAML list in extra vars until the playbooks split strings",
+)
+def test_subscribers_as_a_textarea_answer_are_accepted(tmp_path: Path, localstack: LocalStack) -> None:
+    result, stdout = run_job(
+        tmp_path,
+        "playbooks/deploy.yml",
+        extravars={"bucketguard_name_prefix": "bgawxtext", "sns_email_subscribers": "a@example.com\nb@example.com"},
+        port=localstack.port,
+    )
+    assert result.status == "successful", stdout[-4000:]
