@@ -9,6 +9,7 @@ however many roles deploy.yml grows to.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ EXAMPLE_INVENTORY = ROOT / "inventories" / "example"
 # One account × one region: the first account's home-region host of the local fleet.
 TARGET = home_hosts(LOCAL_INVENTORY)[0]
 SUBSCRIBER = "awx-test@example.com"
+# LocalStack's free edition has no CloudTrail: the local fleet has `trail_manage: false`, and this playbook creates
+# the log group an organisation trail would deliver to (scripts/demo.sh runs it before the deploy too).
+STAND_IN = "scripts/local_trail_stand_in.yml"
 
 
 def envvars(localstack_port: str = "4566") -> dict[str, str]:
@@ -55,18 +59,25 @@ def run_job(
     limit: str | None = TARGET["host"],
     env: dict[str, str] | None = None,
     drop_group_vars: tuple[str, ...] = (),
+    stand_in_extravars: dict[str, Any] | None = None,
 ) -> tuple[Any, str]:
+    """Run `playbook` as an AWX job; with `stand_in_extravars`, first run the LocalStack trail stand-in
+    (as `make demo` does, LocalStack has no CloudTrail) as its own job with those extra vars."""
     pdd = make_private_data_dir(
         tmp_path,
         inventory_src=inventory,
         envvars={**envvars(port), **(env or {})},
-        extravars=extravars,
+        extravars=stand_in_extravars if stand_in_extravars is not None else extravars,
         settings={"job_timeout": 600, "idle_timeout": 300},
     )
     if drop_group_vars:
         all_yml = pdd / "inventory" / "group_vars" / "all.yml"
         data = yaml.safe_load(all_yml.read_text())
         all_yml.write_text(yaml.safe_dump({k: v for k, v in data.items() if k not in drop_group_vars}))
+    if stand_in_extravars is not None and (pdd / "project" / STAND_IN).is_file():
+        prep = ansible_runner.run(private_data_dir=str(pdd), playbook=STAND_IN, limit=limit, quiet=True)
+        assert prep.status == "successful", prep.stdout.read()[-4000:]
+    (pdd / "env" / "extravars").write_text(json.dumps(extravars, indent=2))
     result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, limit=limit, forks=5, quiet=True)
     return result, result.stdout.read()
 
@@ -99,6 +110,7 @@ def test_deploy_job_succeeds_and_creates_the_topic(tmp_path: Path, localstack: L
         tmp_path,
         "playbooks/deploy.yml",
         extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        stand_in_extravars={"bucketguard_name_prefix": prefix},
         port=localstack.port,
     )
 
@@ -121,6 +133,7 @@ def test_deploy_job_takes_the_awx_aws_credential_from_the_environment(tmp_path: 
         tmp_path,
         "playbooks/deploy.yml",
         extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        stand_in_extravars={"bucketguard_name_prefix": prefix},
         port=localstack.port,
         # LocalStack takes the access key id as the account id: the topic lands in TARGET's account
         # only if the job really used these environment variables.
@@ -146,9 +159,15 @@ def test_bad_survey_answer_fails_the_job_naming_the_variable(
     prefix = "bgawxbad"
     client = sns(localstack)
     client.delete_topic(TopicArn=topic_arn(prefix))
-    extravars = {"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER], variable: value}
+    good = {"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]}
 
-    result, stdout = run_job(tmp_path, "playbooks/deploy.yml", extravars=extravars, port=localstack.port)
+    result, stdout = run_job(
+        tmp_path,
+        "playbooks/deploy.yml",
+        extravars={**good, variable: value},
+        stand_in_extravars={"bucketguard_name_prefix": prefix},
+        port=localstack.port,
+    )
 
     assert result.status == "failed", stdout[-4000:]
     assert result.rc != 0
@@ -190,6 +209,7 @@ def test_subscribers_as_a_textarea_answer_are_accepted(tmp_path: Path, localstac
         tmp_path,
         "playbooks/deploy.yml",
         extravars={"bucketguard_name_prefix": "bgawxtext", "sns_email_subscribers": "a@example.com\nb@example.com"},
+        stand_in_extravars={"bucketguard_name_prefix": "bgawxtext"},
         port=localstack.port,
     )
     assert result.status == "successful", stdout[-4000:]
