@@ -1,7 +1,7 @@
-"""The trail role's input check (``__trail_input_errors``) and rendered policies, templated as Ansible would.
+"""The trail role's input check (``__trail_input_errors``), policies and event selectors, templated as Ansible would.
 
 These are the role's pure helpers: the first task asserts ``__trail_input_errors`` is empty before any
-AWS call, and the bucket, trust and log-group policies are built in ``vars/main.yml``.
+AWS call, and the bucket, trust and log-group policies and the advanced event selectors are built in ``vars/main.yml``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible_collections.bucketguard.visibility.plugins.modules.cloudtrail_event_selectors import (
+    normalize_advanced_selectors,
+    selector_problems,
+)
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "trail"
 
@@ -86,8 +90,6 @@ def test_defaults_are_valid_and_names_follow_the_design() -> None:
         ({"trail_log_transition_days": 90, "trail_log_expiration_days": 30}, "trail_log_expiration_days"),
         ({"trail_log_transition_storage_class": "tape"}, "trail_log_transition_storage_class"),
         ({"trail_existing_trail_arn": "org-trail"}, "trail_existing_trail_arn"),
-        ({"trail_management_events": "write_only"}, "trail_management_events"),
-        ({"trail_object_acl_events": True}, "trail_object_acl_events"),
     ],
 )
 def test_a_bad_value_gives_one_error_naming_the_variable(overrides: dict[str, Any], variable: str) -> None:
@@ -110,7 +112,10 @@ def test_a_bad_value_gives_one_error_naming_the_variable(overrides: dict[str, An
         {"trail_s3_key_prefix": "org/audit"},
         {"trail_bucket_name": "audit.logs-1"},
         {"trail_existing_trail_arn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"},
-        # Not applied when the role manages nothing or removes the trail.
+        # The event selector options are applied (no longer refused), whatever the state.
+        {"trail_management_events": "write_only"},
+        {"trail_object_acl_events": True},
+        {"trail_management_events": "write_only", "trail_object_acl_events": "true"},
         {"trail_manage": False, "trail_object_acl_events": True, "trail_management_events": "write_only"},
         {"trail_state": "absent", "trail_object_acl_events": True},
     ],
@@ -170,3 +175,45 @@ def test_arns_follow_the_partition() -> None:
         "arn:aws-cn:cloudtrail:"
     )
     assert render("__trail_bucket_arn", bucketguard_partition="aws-us-gov").startswith("arn:aws-us-gov:s3:::")
+
+
+MANAGEMENT_ALL = {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+MANAGEMENT_WRITE = {
+    "Name": "Management events",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "readOnly", "Equals": ["false"]},
+    ],
+}
+OBJECT_ACL = {
+    "Name": "S3 object ACL changes",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "eventName", "Equals": ["PutObjectAcl"]},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "selectors"),
+    [
+        ({}, [MANAGEMENT_ALL]),  # the defaults: every management event, no data events
+        ({"trail_management_events": "write_only"}, [MANAGEMENT_WRITE]),
+        ({"trail_object_acl_events": True}, [MANAGEMENT_ALL, OBJECT_ACL]),
+        ({"trail_management_events": "write_only", "trail_object_acl_events": "true"}, [MANAGEMENT_WRITE, OBJECT_ACL]),
+        ({"trail_object_acl_events": "false"}, [MANAGEMENT_ALL]),
+    ],
+)
+def test_advanced_event_selectors(overrides: dict[str, Any], selectors: list[dict[str, Any]]) -> None:
+    assert render("__trail_advanced_event_selectors", **overrides) == selectors
+
+
+def test_rendered_selectors_pass_the_modules_own_checks() -> None:
+    rendered = render(
+        "__trail_advanced_event_selectors", trail_management_events="write_only", trail_object_acl_events=True
+    )
+    assert selector_problems(rendered) == []
+    # readOnly stays the string "false" through templating (a boolean would be refused by CloudTrail).
+    assert rendered[0]["FieldSelectors"][1] == {"Field": "readOnly", "Equals": ["false"]}
+    assert normalize_advanced_selectors(rendered) == normalize_advanced_selectors([OBJECT_ACL, MANAGEMENT_WRITE])
