@@ -20,6 +20,7 @@ Prints a JSON summary with ``--json`` (for tests) or the email as a person would
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -60,9 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def session(args: argparse.Namespace) -> boto3.session.Session:
-    return boto3.session.Session(
-        aws_access_key_id=args.account, aws_secret_access_key="test", region_name=args.region
-    )
+    return boto3.session.Session(aws_access_key_id=args.account, aws_secret_access_key="test", region_name=args.region)
 
 
 def now_iso() -> str:
@@ -87,7 +86,11 @@ def cloudtrail_record(args: argparse.Namespace, event_name: str, request: dict) 
         "awsRegion": args.region,
         "sourceIPAddress": SOURCE_IP,
         "userAgent": USER_AGENT,
-        "requestParameters": {"bucketName": args.bucket, "Host": f"{args.bucket}.s3.{args.region}.amazonaws.com", **request},
+        "requestParameters": {
+            "bucketName": args.bucket,
+            "Host": f"{args.bucket}.s3.{args.region}.amazonaws.com",
+            **request,
+        },
         "responseElements": None,
         "additionalEventData": {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader"},
         "requestID": uuid.uuid4().hex[:16].upper(),
@@ -106,7 +109,9 @@ def change_bucket(args: argparse.Namespace, s3) -> list[dict]:
     try:
         s3.head_bucket(Bucket=args.bucket)
     except s3.exceptions.ClientError:
-        kwargs = {} if args.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": args.region}}
+        kwargs = (
+            {} if args.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": args.region}}
+        )
         s3.create_bucket(Bucket=args.bucket, **kwargs)
     pab_xmlns = {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
     if args.action == "expose":
@@ -148,10 +153,8 @@ def deliver_records(args: argparse.Namespace, logs, records: list[dict]) -> None
     """Write the records as CloudTrail writes them to CloudWatch Logs (one event per record)."""
     group = f"/{args.prefix}/cloudtrail"
     stream = f"{args.account}_CloudTrail_{args.region}"
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     stamp = int(time.time() * 1000)
     logs.put_log_events(
         logGroupName=group,
@@ -173,6 +176,19 @@ def wait_for_alarm(args: argparse.Namespace, cloudwatch, written_at: datetime) -
         time.sleep(2)
     state = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
     raise SystemExit(f"alarm {name} did not go to ALARM within {args.timeout} s (state {state})")
+
+
+def settle_alarm(args: argparse.Namespace, cloudwatch, name: str) -> str:
+    """Wait until the alarm is out of ALARM (from an earlier drill), so the change makes a new transition."""
+    deadline = time.monotonic() + args.timeout
+    while True:
+        alarms = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        if not alarms:
+            raise SystemExit(f"alarm {name} not found in {args.account} {args.region}: deploy first")
+        state = alarms[0]["StateValue"]
+        if state != "ALARM" or time.monotonic() > deadline:
+            return state
+        time.sleep(2)
 
 
 def alarm_event(alarm: dict, previous_state: str) -> dict:
@@ -216,24 +232,36 @@ def alarm_event(alarm: dict, previous_state: str) -> dict:
     }
 
 
+def local_client_factory(args: argparse.Namespace):
+    """Clients for LocalStack. S3 Control puts the account id in the host name
+    (`111111111111.s3-control...`), which does not resolve for a local endpoint: strip it."""
+    aws = session(args)
+    cache: dict = {}
+
+    def strip_account_host(request, **_):
+        request.url = request.url.replace(f"//{args.account}.", "//", 1)
+
+    def factory(service: str, region: str | None):
+        key = (service, region)
+        if key not in cache:
+            client = aws.client(service, region_name=region or args.region, endpoint_url=args.endpoint)
+            if service == "s3control":
+                client.meta.events.register("before-send.s3-control", strip_account_host)
+            cache[key] = client
+        return cache[key]
+
+    return factory
+
+
 def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> dict:
-    """Run the deployed function's handler in-process, with the deployed function's environment."""
+    """Run the deployed function's code in-process, with the deployed function's environment."""
     function = lambda_client.get_function_configuration(FunctionName=f"{args.prefix}-notifier")
     env = function.get("Environment", {}).get("Variables", {})
-    os.environ.update(env)
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": args.endpoint,
-            "AWS_ACCESS_KEY_ID": args.account,
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": args.region,
-            "AWS_DEFAULT_REGION": args.region,
-        }
-    )
-    from bucketguard_notifier import handler  # noqa: PLC0415 - after the environment is set
+    os.environ.update({"AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region})
+    from bucketguard_notifier import handler
 
-    handler._CLIENTS = None  # fresh clients for this account
-    return handler.lambda_handler(event, None)
+    # handler.process is lambda_handler's body with the clients passed in.
+    return handler.process(event, env, local_client_factory(args))
 
 
 def read_emails(args: argparse.Namespace, since: datetime) -> list[dict]:
@@ -254,16 +282,21 @@ def main(argv: list[str] | None = None) -> int:
     s3, logs, cloudwatch = aws.client("s3", **kw), aws.client("logs", **kw), aws.client("cloudwatch", **kw)
     started = datetime.now(UTC)
     name = f"{args.prefix}-s3-visibility-change"
-    previous = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
-    previous_state = previous[0]["StateValue"] if previous else "OK"
+    previous_state = settle_alarm(args, cloudwatch, name)
     records = change_bucket(args, s3)
     written_at = datetime.now(UTC)
     deliver_records(args, logs, records)
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
-    say(f"-- {args.action}: {len(records)} calls on s3://{args.bucket}; CloudTrail records written to /{args.prefix}/cloudtrail")
+    say(
+        f"-- {args.action}: {len(records)} calls on s3://{args.bucket}; "
+        f"CloudTrail records written to /{args.prefix}/cloudtrail"
+    )
     say(f"-- waiting for alarm {name} to go to ALARM (LocalStack evaluates it every period)...")
     alarm = wait_for_alarm(args, cloudwatch, written_at)
-    say(f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S}; running the notifier")
+    say(
+        f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S}; "
+        "running the notifier"
+    )
     result = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
     ses = aws.client("ses", **kw)
     ses.list_identities()  # loads LocalStack's SES, where it records the emails SNS sends

@@ -8,5 +8,7 @@ cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
 trap 'scripts/emulators.sh down localstack >/dev/null 2>&1 || true' EXIT
 scripts/emulators.sh up localstack
+echo "== Standing in for an organisation trail: creating the CloudTrail log groups (LocalStack has no CloudTrail)"
+ansible-playbook -i inventories/local scripts/local_trail_stand_in.yml
 echo "== Deploying to inventories/local (LocalStack)"
 ansible-playbook -i inventories/local playbooks/deploy.yml

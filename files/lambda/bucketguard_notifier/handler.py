@@ -282,6 +282,29 @@ def read_bucket_state(s3: Any, bucket: str, account_pab: Any) -> BucketState:
     return BucketState(state=state, tags=tags, errors=errors)
 
 
+RESTRICTING_PARTS = frozenset({"account Block Public Access", "BPA"})
+GRANTING_PARTS = frozenset({"policy", "ACL"})
+
+
+def verdict_is_certain(result: dict[str, Any], errors: list[str]) -> bool:
+    """Does the verdict hold whatever the parts that could not be read (errors "part: code") say?
+
+    Unread Block Public Access flags (account or bucket) or ownership controls could only make a
+    bucket *less* public; an unread policy or ACL could only make it *more* public. So "public" is
+    certain when nothing that could neutralise the public source is unknown, and "not public" is
+    certain when every source of a public grant was read. Tags never change the verdict.
+    """
+    unknown = {error.split(":", 1)[0] for error in errors} - {"tags"}
+    if not unknown:
+        return True
+    if result.get("public"):
+        if unknown & RESTRICTING_PARTS:
+            return False
+        via = set(result.get("via", []))
+        return "policy" in via or "ownership controls" not in unknown
+    return not unknown & GRANTING_PARTS
+
+
 def allowlisted(bucket: str, tags: dict[str, str] | None, config: Config) -> str | None:
     for pattern in config.allowlist:
         if fnmatch.fnmatchcase(bucket, pattern):
@@ -333,7 +356,7 @@ class Notifier:
         result = exposure.assess(state.state)
         report.block_public_access = exposure.block_public_access_summary(state.state)
         report.state_error = "; ".join(errors) or None
-        if not errors or result["public"]:
+        if verdict_is_certain(result, errors):
             report.assessment = result
         report.allowlisted = allowlisted(report.bucket, state.tags, self.config)
         if self.config.remediate and result["public"] and not report.allowlisted:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import LOOSENS, Alarm, Change, iso
+from .events import LOOSENS, TIGHTENS, Alarm, Change, iso
 
 CRITICAL, WARNING, NOTICE, INFO = "CRITICAL", "WARNING", "NOTICE", "INFO"
 SEVERITY_ORDER = (CRITICAL, WARNING, NOTICE, INFO)
@@ -68,8 +68,15 @@ def group_changes(changes: Iterable[Change]) -> list[BucketReport]:
     ]
 
 
+def net_effect(report: BucketReport) -> str | None:
+    """The direction of the latest change that had one (changes are in time order): a bucket
+    opened and locked down again within one window ends "tightens"."""
+    directed = [c.effect for c in report.changes if c.effect in (LOOSENS, TIGHTENS)]
+    return directed[-1] if directed else None
+
+
 def severity(report: BucketReport) -> str:
-    loosened = any(c.effect == LOOSENS for c in report.changes)
+    loosened = net_effect(report) == LOOSENS
     if report.allowlisted:
         return NOTICE
     if report.assessment is not None and report.assessment.get("public"):
@@ -107,7 +114,8 @@ def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
         state = "state unknown" if report.assessment is None else "not public"
         return "[WARNING]", target, f"protection loosened, {state} {where}"
     state = "state unknown" if report.assessment is None else "not public"
-    return "[INFO]", target, f"tightened or unchanged, {state} {where}"
+    done = "locked down" if net_effect(report) == TIGHTENS else "changed"
+    return "[INFO]", target, f"{done}, {state} {where}"
 
 
 def build_subject(tag: str, target: str, rest: str, more: int = 0) -> str:
