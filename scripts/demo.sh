@@ -1,14 +1,55 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the embedded default, for a newcomer with no AWS account.
-# Starts LocalStack, deploys the stack to inventories/local (3 accounts × 2 regions), prints what
-# it made, and stops LocalStack again (also on failure or Ctrl-C).
+#   1. start LocalStack (127.0.0.1, no Docker);
+#   2. deploy the whole stack to inventories/local (3 accounts x 2 regions);
+#   3. make a demo bucket public, show the alarm going to ALARM and print the email a person gets;
+#   4. lock the bucket down again and print the second email;
+#   5. say where the dashboard is; stop LocalStack (also on failure or Ctrl-C).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
-trap 'scripts/emulators.sh down localstack >/dev/null 2>&1 || true' EXIT
+PORT=${BUCKETGUARD_LOCALSTACK_PORT:-4566}
+ENDPOINT="http://127.0.0.1:$PORT"
+ACCOUNT=111111111111 # inventories/local: its home region is eu-west-3
+REGION=eu-west-3
+BUCKET=bucketguard-demo-reports-$ACCOUNT
+
+banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+trap 'banner "Stopping LocalStack"; scripts/emulators.sh down localstack || true' EXIT
+banner "Starting LocalStack on $ENDPOINT"
 scripts/emulators.sh up localstack
-echo "== Standing in for an organisation trail: creating the CloudTrail log groups (LocalStack has no CloudTrail)"
-ansible-playbook -i inventories/local scripts/local_trail_stand_in.yml
-echo "== Deploying to inventories/local (LocalStack)"
+
+banner "Standing in for an organisation trail: creating the CloudTrail log groups (LocalStack has no CloudTrail)"
+ansible-playbook -i inventories/local scripts/local_trail_stand_in.yml >/dev/null
+echo "ok"
+
+banner "Deploying bucketguard to inventories/local: 3 accounts x 2 regions"
 ansible-playbook -i inventories/local playbooks/deploy.yml
+
+banner "Making s3://$BUCKET public (account $ACCOUNT, $REGION) and following the alert"
+python scripts/alarm_drill.py --endpoint "$ENDPOINT" --account "$ACCOUNT" --region "$REGION" \
+  --bucket "$BUCKET" --action expose
+
+banner "Locking s3://$BUCKET down again"
+python scripts/alarm_drill.py --endpoint "$ENDPOINT" --account "$ACCOUNT" --region "$REGION" \
+  --bucket "$BUCKET" --action lockdown
+
+banner "The dashboard"
+python - "$ENDPOINT" "$ACCOUNT" "$REGION" <<'PY'
+import json, sys
+import boto3
+endpoint, account, region = sys.argv[1:]
+cw = boto3.client("cloudwatch", endpoint_url=endpoint, region_name=region,
+                  aws_access_key_id=account, aws_secret_access_key="test")
+for entry in cw.list_dashboards(DashboardNamePrefix="bucketguard")["DashboardEntries"]:
+    body = json.loads(cw.get_dashboard(DashboardName=entry["DashboardName"])["DashboardBody"])
+    print(f"{entry['DashboardName']} in account {account}, {region}: {len(body['widgets'])} widgets")
+    for w in body["widgets"]:
+        title = w.get("properties", {}).get("title") or w.get("properties", {}).get("markdown", "").split("\n")[0]
+        print(f"  [{w['type']:>6}] x={w['x']:>2} y={w['y']:>2} {w['width']:>2}x{w['height']:<2} {title}")
+    print(f"On AWS: https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+          f"#dashboards/dashboard/{entry['DashboardName']}")
+print("Layout picture: docs/images/dashboard.png")
+PY
