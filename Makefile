@@ -5,11 +5,11 @@ ROOT := $(CURDIR)
 VENV := $(ROOT)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
-# Scenarios in the order `make test` runs them (moto-backed `trail` first, the end-to-end last).
+# Every Molecule scenario (scripts/test-all.sh runs the end-to-end `default` last).
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit molecule molecule-all test demo bench emulators-up emulators-down clean build
+.PHONY: help setup lint unit molecule molecule-all awx test demo bench emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,14 +32,17 @@ molecule: setup ## One Molecule scenario: make molecule SCENARIO=sns
 molecule-all: setup ## Every Molecule scenario, emulators started once and stopped at the end
 	scripts/run-molecule.sh $(SCENARIOS)
 
+awx: setup ## AWX tests: deploy through ansible-runner on LocalStack, bad survey answers, ansible-builder create
+	scripts/awx-runner-test.sh
+
 test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, then a summary
 	scripts/test-all.sh
 
 demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
 	scripts/demo.sh
 
-bench: setup ## Fleet benchmark on LocalStack (see benchmarks/README.md)
-	scripts/bench.sh
+bench: setup ## Fleet benchmark on LocalStack: 10 x 3 and 1 x 1 (see benchmarks/README.md)
+	$(VENV)/bin/python benchmarks/fleet_bench.py
 
 build: setup ## Build the collection tarball into build/
 	ansible-galaxy collection build --force --output-path build .

@@ -8,8 +8,15 @@ cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
 [ $# -gt 0 ] || { echo "usage: $0 SCENARIO [SCENARIO ...]" >&2; exit 2; }
 mkdir -p .emulators
-trap 'scripts/emulators.sh down all >/dev/null 2>&1 || true' EXIT
-scripts/emulators.sh up all || exit 1
+# Stop at the end only what this script started (make test starts them once for every stage).
+started=()
+for svc in localstack moto; do
+  if ! scripts/emulators.sh status "$svc" >/dev/null 2>&1; then
+    scripts/emulators.sh up "$svc" || exit 1
+    started+=("$svc")
+  fi
+done
+trap 'for svc in "${started[@]}"; do scripts/emulators.sh down "$svc" >/dev/null 2>&1 || true; done' EXIT
 export BUCKETGUARD_EMULATORS_KEEP=1
 results=()
 rc=0

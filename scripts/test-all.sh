@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: lint, unit tests, every Molecule scenario; a summary at the end.
 # Every stage runs even if an earlier one failed, so one run shows everything that is wrong.
-# The emulators are started once for all scenarios and stopped at the end (nothing left running).
+# The emulators are started once for every stage and stopped at the end (nothing left running).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,11 +33,18 @@ scenarios() {
   echo "${list[@]}"
 }
 
+# The emulators are started once here and stopped at the end, whatever happens.
+trap 'scripts/emulators.sh down all >/dev/null 2>&1 || true' EXIT
+scripts/emulators.sh up all || exit 1
+export BUCKETGUARD_LOCALSTACK_URL="http://127.0.0.1:${BUCKETGUARD_LOCALSTACK_PORT:-4566}"
+
 stage "lint: ruff format" ruff format --check .
 stage "lint: ruff check" ruff check .
 stage "lint: yamllint" yamllint -s .
 stage "lint: ansible-lint (production)" ansible-lint --offline -q
 stage "unit: pytest" pytest -q tests/unit
+# The LocalStack-backed suites share the one LocalStack started above.
+stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 

@@ -186,24 +186,14 @@ def test_example_inventory_passes_the_inventory_checks(tmp_path: Path) -> None:
     assert len(result.stats["ok"]) == 6
 
 
-# --- Known gaps, pinned as strict xfails: when the playbooks are fixed these XPASS and fail, so drop the marker.
+# --- Fleet usage AWX relies on: a --limit to some regions, and a free-text subscribers answer.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_inventory.yml counts home-region hosts over ansible_play_hosts_all, so a --limit without each "
-    "account's home host (by region, or an AWX job slice) fails; counting over groups['all'] would fix it",
-)
 def test_limit_to_one_region_passes_the_inventory_check(tmp_path: Path) -> None:
     result, stdout = run_job(tmp_path, "playbooks/check_inventory.yml", extravars={}, limit="*-us-east-1")
     assert result.status == "successful", stdout[-4000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an AWX text/textarea survey answer is a string; the sns role iterates it character by character. "
-    "Use a multiple-choice (multiselect) question or a YAML list in extra vars until the playbooks split strings",
-)
 def test_subscribers_as_a_textarea_answer_are_accepted(tmp_path: Path, localstack: LocalStack) -> None:
     result, stdout = run_job(
         tmp_path,
