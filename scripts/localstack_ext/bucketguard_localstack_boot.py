@@ -12,7 +12,7 @@ from localstack.runtime import main as runtime_main
 from localstack.services.lambda_.invocation import docker_runtime_executor
 
 
-def _prepare_version_without_docker(cls, function_version):  # noqa: ARG001 - signature kept
+def _prepare_version_without_docker(cls, function_version):
     return None
 
 
