@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import sys
@@ -253,15 +254,35 @@ def local_client_factory(args: argparse.Namespace):
     return factory
 
 
-def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> dict:
-    """Run the deployed function's code in-process, with the deployed function's environment."""
+def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> tuple[dict, list[str]]:
+    """Run the deployed function's code in-process, with the deployed function's environment.
+
+    Returns the handler's result and the log lines it printed (one JSON object a line, as in
+    CloudWatch Logs). They are captured so that ``--json`` prints one JSON document on stdout."""
     function = lambda_client.get_function_configuration(FunctionName=f"{args.prefix}-notifier")
     env = function.get("Environment", {}).get("Variables", {})
     os.environ.update({"AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region})
     from bucketguard_notifier import handler
 
     # handler.process is lambda_handler's body with the clients passed in.
-    return handler.process(event, env, local_client_factory(args))
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            result = handler.process(event, env, local_client_factory(args))
+    finally:
+        if not args.json:
+            print(printed.getvalue(), end="", flush=True)
+    return result, printed.getvalue().splitlines()
+
+
+def parse_log_lines(lines: list[str]) -> list:
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            out.append(line)
+    return out
 
 
 def read_emails(args: argparse.Namespace, since: datetime) -> list[dict]:
@@ -297,11 +318,17 @@ def main(argv: list[str] | None = None) -> int:
         f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S}; "
         "running the notifier"
     )
-    result = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
+    result, log_lines = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
     ses = aws.client("ses", **kw)
     ses.list_identities()  # loads LocalStack's SES, where it records the emails SNS sends
     emails = read_emails(args, started)
-    summary = {"action": args.action, "bucket": args.bucket, "notifier": result, "emails": emails}
+    summary = {
+        "action": args.action,
+        "bucket": args.bucket,
+        "notifier": result,
+        "notifier_log": parse_log_lines(log_lines),
+        "emails": emails,
+    }
     if args.json:
         print(json.dumps(summary, default=str))
     else:
