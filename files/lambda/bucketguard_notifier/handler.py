@@ -401,7 +401,12 @@ class Notifier:
             self.client("logs", home), self.config.log_group, start, end, self.config.max_records
         )
         changes = events.classify_all(records)
-        notes = [f"Records read from {self.config.log_group}: {len(records)}; exposure-relevant: {len(changes)}."]
+        notes = [
+            f"Records searched in {self.config.log_group} from {events.iso(start)} to {events.iso(end)} (UTC): "
+            f"the alarm window plus BUCKETGUARD_LOOKBACK_MINUTES={self.config.lookback_minutes} "
+            "for CloudTrail's delivery delay, so earlier changes to the same bucket may be listed too.",
+            f"Records read from {self.config.log_group}: {len(records)}; exposure-relevant: {len(changes)}.",
+        ]
         if truncated:
             notes.append(f"Stopped after BUCKETGUARD_MAX_RECORDS={self.config.max_records} records; there may be more.")
         log("alarm_records", alarm=alarm.name, records=len(records), changes=len(changes), truncated=truncated)

@@ -232,7 +232,7 @@ def _alarm_lines(alarm: Alarm | None) -> list[str]:
         f"Alarm: {alarm.name} ({alarm.state}, was {alarm.previous_state or 'unknown'})"
         f" at {iso(alarm.timestamp) or '?'} (UTC)",
         f"Alarm reason: {alarm.reason or 'n/a'}",
-        f"Window searched: {iso(alarm.window_start) or '?'} .. {iso(alarm.window_end) or '?'} (UTC)",
+        f"Alarm window: {iso(alarm.window_start) or '?'} .. {iso(alarm.window_end) or '?'} (UTC)",
     ]
 
 

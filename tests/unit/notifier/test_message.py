@@ -111,7 +111,7 @@ def test_no_records_message():
     note = message.build_no_records_message(alarm, ["Records read: 0"])
     assert note.severity == "WARNING"
     assert "bucketguard-s3-visibility-change" in note.subject
-    assert "Window searched: 2025-03-01T10:05:00Z .. 2025-03-01T10:07:30Z (UTC)" in note.body
+    assert "Alarm window: 2025-03-01T10:05:00Z .. 2025-03-01T10:07:30Z (UTC)" in note.body
 
 
 def test_fallback_message_keeps_raw_event():
