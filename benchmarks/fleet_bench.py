@@ -60,7 +60,8 @@ def recap(text: str) -> dict[str, int]:
     hosts = [m.groupdict() for m in RECAP.finditer(text)]
     if not hosts:
         return {"hosts": 0, "tasks_per_host": 0, "changed": 0, "failed": 0}
-    tasks = [int(h["ok"]) + int(h["changed"]) + int(h["skipped"]) + int(h["failed"]) for h in hosts]
+    # "ok" already counts the changed tasks.
+    tasks = [int(h["ok"]) + int(h["skipped"]) + int(h["failed"]) for h in hosts]
     return {
         "hosts": len(hosts),
         "tasks_per_host": round(sum(tasks) / len(tasks), 1),
