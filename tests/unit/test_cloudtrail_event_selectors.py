@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import copy
 from typing import Any
-from unittest import mock
 
 import botocore.exceptions
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.bucketguard.visibility.plugins.modules import cloudtrail_event_selectors as module
 from ansible_collections.bucketguard.visibility.plugins.modules.cloudtrail_event_selectors import (
     normalize_advanced_selectors,
@@ -22,6 +18,8 @@ from ansible_collections.bucketguard.visibility.plugins.modules.cloudtrail_event
     states_differ,
     wanted_state,
 )
+
+from tests.lib.module_harness import ModuleFail, run_module
 
 TRAIL = "bucketguard-trail"
 TRAIL_ARN = f"arn:aws:cloudtrail:eu-west-3:123456789012:trail/{TRAIL}"
@@ -197,25 +195,6 @@ class FakeCloudTrail:
         return [name for name, _ in self.calls if name == "put_event_selectors"]
 
 
-class ModuleExit(Exception):
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(ModuleExit):
-    pass
-
-
-def _exit_json(self: Any, **kwargs: Any) -> None:
-    kwargs.setdefault("changed", False)
-    raise ModuleExit(kwargs)
-
-
-def _fail_json(self: Any, msg: str = "", **kwargs: Any) -> None:
-    raise ModuleFail(dict(kwargs, failed=True, msg=msg))
-
-
 @pytest.fixture
 def fake() -> FakeCloudTrail:
     return FakeCloudTrail()
@@ -226,21 +205,7 @@ def run(fake: FakeCloudTrail):
     """run(args, check_mode=False, diff=False) -> result; a failure raises ModuleFail."""
 
     def _run(args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
-        full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, region="eu-west-3")
-        with (
-            patch_module_args(full),
-            mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json),
-            mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json),
-            mock.patch.object(AnsibleAWSModule, "client", return_value=fake),
-            mock.patch("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep"),
-        ):
-            try:
-                module.main()
-            except ModuleFail:
-                raise
-            except ModuleExit as e:
-                return e.result
-        raise AssertionError("the module returned without exit_json")
+        return run_module(module, args, fake, check_mode=check_mode, diff=diff, region="eu-west-3")
 
     return _run
 

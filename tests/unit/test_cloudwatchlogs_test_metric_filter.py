@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from unittest import mock
 
 import botocore.exceptions
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.bucketguard.visibility.plugins.modules import cloudwatchlogs_test_metric_filter as module
+
+from tests.lib.module_harness import ModuleFail, run_module
 
 PATTERN = '{ ($.eventSource = "s3.amazonaws.com") && ($.errorCode NOT EXISTS) }'
 
@@ -37,38 +35,8 @@ class FakeLogs:
         return {"matches": list(reversed(matches))}  # out of order on purpose
 
 
-class Exit(Exception):
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class Fail(Exit):
-    pass
-
-
 def run(args: dict[str, Any], fake: FakeLogs, check_mode: bool = False) -> dict[str, Any]:
-    def _exit(self: Any, **kwargs: Any) -> None:
-        raise Exit(kwargs)
-
-    def _fail(self: Any, msg: str = "", **kwargs: Any) -> None:
-        raise Fail({**kwargs, "msg": msg, "failed": True})
-
-    full = dict(args, _ansible_check_mode=check_mode, region="eu-west-3")
-    with (
-        patch_module_args(full),
-        mock.patch.object(basic.AnsibleModule, "exit_json", _exit),
-        mock.patch.object(basic.AnsibleModule, "fail_json", _fail),
-        mock.patch.object(AnsibleAWSModule, "client", return_value=fake),
-        mock.patch("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep"),
-    ):
-        try:
-            module.main()
-        except Fail:
-            raise
-        except Exit as e:
-            return e.result
-    raise AssertionError("the module returned without exit_json")
+    return run_module(module, args, fake, check_mode=check_mode, region="eu-west-3")
 
 
 def test_as_messages_keeps_strings_and_serialises_the_rest() -> None:
@@ -107,7 +75,7 @@ def test_matches_are_reported_and_nothing_changes(check_mode: bool) -> None:
 @pytest.mark.parametrize(("messages", "error"), [([], "1 to 50"), (["x"] * 51, "1 to 50"), (["a", ""], "empty")])
 def test_bad_message_lists_fail_before_any_call(messages: list[str], error: str) -> None:
     fake = FakeLogs()
-    with pytest.raises(Fail) as failure:
+    with pytest.raises(ModuleFail) as failure:
         run({"filter_pattern": PATTERN, "log_event_messages": messages}, fake)
     assert error in failure.value.result["msg"]
     assert fake.calls == []
@@ -118,7 +86,7 @@ def test_an_invalid_pattern_fails_with_the_service_message() -> None:
         {"Error": {"Code": "InvalidParameterException", "Message": "Invalid metric filter pattern"}},
         "TestMetricFilter",
     )
-    with pytest.raises(Fail) as failure:
+    with pytest.raises(ModuleFail) as failure:
         run({"filter_pattern": "{ $.x = ", "log_event_messages": ["{}"]}, FakeLogs(error=error))
     assert "Could not test the filter pattern" in failure.value.result["msg"]
 

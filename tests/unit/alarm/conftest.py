@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+
+from tests.lib.role_vars import render_all
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "alarm"
@@ -23,30 +23,9 @@ HOST_VARS = {
 }
 
 
-def _trusted(value: Any) -> Any:
-    """Mark every string as a template, as Ansible does for role files it loads."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """Tagged Ansible values back to plain Python (str/list/dict) for comparisons and JSON."""
-    return json.loads(json.dumps(value))
-
-
 def role_vars(**overrides: Any) -> dict[str, Any]:
     """Every default and internal var of the role, templated with HOST_VARS and ``overrides``."""
-    loader = DataLoader()
-    defaults = _trusted(loader.load_from_file(str(ROLE / "defaults" / "main.yml")))
-    internal = _trusted(loader.load_from_file(str(ROLE / "vars" / "main.yml")))
-    variables = {**defaults, **internal, **HOST_VARS, **_trusted(overrides)}
-    templar = Templar(loader=loader, variables=variables)
-    return {name: _plain(templar.template(variables[name])) for name in (*defaults, *internal)}
+    return render_all("alarm", HOST_VARS, **overrides)
 
 
 def load(relative: str) -> Any:

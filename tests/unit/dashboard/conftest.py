@@ -24,9 +24,9 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
 import botocore.exceptions  # noqa: E402
-from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
+
+from tests.lib import module_harness as harness  # noqa: E402
+from tests.lib.module_harness import ModuleFail  # noqa: E402, F401 - the tests import it from here
 
 ACCOUNT = "123456789012"
 
@@ -109,27 +109,6 @@ class FakeCloudWatch:
         return [name for name, _ in self.calls if name in ("put_dashboard", "delete_dashboards")]
 
 
-class ModuleExit(Exception):
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(ModuleExit):
-    pass
-
-
-def _exit_json(self: Any, **kwargs: Any) -> None:
-    kwargs.setdefault("changed", False)
-    raise ModuleExit(kwargs)
-
-
-def _fail_json(self: Any, msg: str = "", **kwargs: Any) -> None:
-    kwargs["failed"] = True
-    kwargs["msg"] = msg
-    raise ModuleFail(kwargs)
-
-
 @pytest.fixture
 def fake_cloudwatch() -> FakeCloudWatch:
     return FakeCloudWatch()
@@ -137,24 +116,9 @@ def fake_cloudwatch() -> FakeCloudWatch:
 
 @pytest.fixture
 def run_module(fake_cloudwatch: FakeCloudWatch):
-    """run_module(module, args, check_mode=False, diff=False) -> (result, warnings); fails raise ModuleFail."""
+    """run_module(module, args, check_mode=False, diff=False) -> result; failures raise ModuleFail."""
 
     def _run(module: Any, args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
-        full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, region="us-east-1")
-        with (
-            patch_module_args(full),
-            mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json),
-            mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json),
-            mock.patch.object(AnsibleAWSModule, "client", return_value=fake_cloudwatch),
-            # AWSRetry sleeps between attempts: make the retries instant.
-            mock.patch("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep"),
-        ):
-            try:
-                module.main()
-            except ModuleFail:
-                raise
-            except ModuleExit as e:
-                return e.result
-        raise AssertionError("the module returned without exit_json")
+        return harness.run_module(module, args, fake_cloudwatch, check_mode=check_mode, diff=diff)
 
     return _run

@@ -11,41 +11,23 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import trust_as_template
+
+from tests.lib.role_vars import role_templar
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "notifier_lambda"
 ACCOUNT = "240000000001"
 CENTRAL = "arn:aws:sns:eu-west-1:240000000099:fleet-alerts"
 
 
-def trusted(value):
-    """Mark every string of a role's YAML as a template, as Ansible does for role files."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [trusted(v) for v in value]
-    return value
-
-
 def render_policy(**inputs) -> dict:
-    loader = DataLoader()
-    variables = {}
-    variables.update(trusted(loader.load_from_file(str(ROLE / "defaults" / "main.yml"))))
-    variables.update(trusted(loader.load_from_file(str(ROLE / "vars" / "main.yml"))))
-    variables.update(
-        {
-            "role_path": str(ROLE),
-            "aws_region": "eu-west-3",
-            "bucketguard_account_id": ACCOUNT,
-            "bucketguard_name_prefix": "bg",
-            "bucketguard_home_region": True,
-        }
-    )
-    variables.update(inputs)
-    templar = Templar(loader=loader, variables=variables)
+    host_vars = {
+        "aws_region": "eu-west-3",
+        "bucketguard_account_id": ACCOUNT,
+        "bucketguard_name_prefix": "bg",
+        "bucketguard_home_region": True,
+    }
+    templar, _, _ = role_templar("notifier_lambda", {**host_vars, **inputs})
     text = (ROLE / "templates" / "notifier-policy.json.j2").read_text(encoding="utf-8")
     return json.loads(templar.template(trust_as_template(text)))
 

@@ -6,17 +6,16 @@ AWS call, and the bucket, trust and log-group policies and the advanced event se
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 from ansible_collections.bucketguard.visibility.plugins.modules.cloudtrail_event_selectors import (
     normalize_advanced_selectors,
     selector_problems,
 )
+
+from tests.lib.role_vars import render as render_role_var
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "trail"
 
@@ -28,25 +27,9 @@ HOST_VARS = {
 }
 
 
-def _trusted(value: Any) -> Any:
-    """Mark every string as a template, as Ansible does for role files it loads."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    return value
-
-
 def render(name: str, **overrides: Any) -> Any:
     """One default or internal var of the role, templated with HOST_VARS and ``overrides``."""
-    loader = DataLoader()
-    defaults = _trusted(loader.load_from_file(str(ROLE / "defaults" / "main.yml")))
-    internal = _trusted(loader.load_from_file(str(ROLE / "vars" / "main.yml")))
-    variables = {**defaults, **internal, **HOST_VARS, **_trusted(overrides)}
-    templar = Templar(loader=loader, variables=variables)
-    return json.loads(json.dumps(templar.template(variables[name])))
+    return render_role_var("trail", name, HOST_VARS, **overrides)
 
 
 def errors(**overrides: Any) -> list[str]:
