@@ -25,7 +25,7 @@ options:
     elements: raw
     required: true
 author:
-  - bucketguard contributors
+  - bucketguard contributors (!UNKNOWN)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -41,7 +41,7 @@ options:
     description: ARN of a destination for events processed successfully.
     type: str
 author:
-  - bucketguard contributors
+  - bucketguard contributors (!UNKNOWN)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -35,7 +35,7 @@ options:
     elements: str
     default: ["*.py"]
 author:
-  - bucketguard contributors
+  - bucketguard contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

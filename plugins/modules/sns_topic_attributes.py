@@ -23,7 +23,7 @@ options:
     type: dict
     required: true
 author:
-  - bucketguard contributors
+  - bucketguard contributors (!UNKNOWN)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
