@@ -16,7 +16,7 @@ description:
     sha256 with the deployed C(CodeSha256), so a re-run with unchanged sources uploads nothing.
   - O(dest) is only rewritten when its content differs, atomically (temporary file + rename), so
     several hosts may build the same file at once.
-  - A local build step - it talks to no AWS API. Run it on the controller (C(delegate_to: localhost)).
+  - "A local build step - it talks to no AWS API. Run it on the controller (C(delegate_to: localhost))."
 options:
   src:
     description: Folder that holds the sources (for example C(files/lambda/bucketguard_notifier)).

@@ -10,7 +10,7 @@ description:
   - Sets topic attributes such as C(KmsMasterKeyId) (server-side encryption) on an existing topic,
     idempotently. M(community.aws.sns_topic) manages the topic, its policy and subscriptions but
     not encryption; this module fills that gap only.
-  - An attribute given as an empty string is cleared (for C(KmsMasterKeyId): encryption off).
+  - An attribute given as an empty string is cleared (for C(KmsMasterKeyId), that turns encryption off).
 options:
   topic_arn:
     description: ARN of the topic.
