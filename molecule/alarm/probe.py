@@ -1,61 +1,49 @@
-"""Read what the alarm role made that no amazon.aws *_info module reads, and try the deployed rule.
+"""Read what the alarm role made (with the reader verify.yml ships) and try the deployed rule's pattern.
 
 Usage: probe.py CONFIG_JSON. CONFIG: endpoint_url, region, access_key, secret_key, log_group (or
 null when this host has no log group), rule_name, records (path of the CloudTrail records file).
-Prints JSON: metric_filters (name -> pattern, metric), rule (or null), targets, and tests - for each
-record, the deployed event pattern's TestEventPattern result beside the record's annotation.
+Prints JSON: what files/verify/alarm_probe.py reads (metric_filters, rule, targets, errors) and tests -
+for each record, the deployed event pattern's TestEventPattern result beside the record's annotation.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-import boto3
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "files" / "verify"))
+
+import alarm_probe  # the collection's own reader, found through the path above
+
+
+def envelope(record: dict) -> dict:
+    """The EventBridge event CloudTrail makes of a record ("AWS API Call via CloudTrail")."""
+    return {
+        "version": "0",
+        "id": record["eventID"],
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws." + record["eventSource"].split(".")[0],
+        "account": record["recipientAccountId"],
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": {k: v for k, v in record.items() if not k.startswith("_bucketguard")},
+    }
 
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    session = boto3.session.Session(
-        aws_access_key_id=config["access_key"],
-        aws_secret_access_key=config["secret_key"],
-        region_name=config["region"],
-    )
-    logs = session.client("logs", endpoint_url=config["endpoint_url"])
-    events = session.client("events", endpoint_url=config["endpoint_url"])
-    out: dict = {"metric_filters": {}, "rule": None, "targets": [], "tests": []}
-    if config.get("log_group"):
-        for item in logs.describe_metric_filters(logGroupName=config["log_group"])["metricFilters"]:
-            transformation = item["metricTransformations"][0]
-            out["metric_filters"][item["filterName"]] = {
-                "pattern": item["filterPattern"],
-                "namespace": transformation["metricNamespace"],
-                "metric": transformation["metricName"],
-            }
-    try:
-        rule = events.describe_rule(Name=config["rule_name"])
-    except events.exceptions.ResourceNotFoundException:
-        rule = None
-    if rule:
-        out["rule"] = {"state": rule["State"], "pattern": json.loads(rule["EventPattern"])}
-        targets = events.list_targets_by_rule(Rule=config["rule_name"])["Targets"]
-        out["targets"] = [{"id": t["Id"], "arn": t["Arn"]} for t in targets]
+    session = alarm_probe.session_from(config)
+    out = alarm_probe.probe(config, session)
+    out["tests"] = []
+    if out["rule"]:
+        events = session.client("events", endpoint_url=config["endpoint_url"])
+        pattern = json.dumps(out["rule"]["pattern"])
         with open(config["records"], encoding="utf-8") as handle:
             records = json.load(handle)
         for record in records:
-            detail = {k: v for k, v in record.items() if not k.startswith("_bucketguard")}
-            event = {
-                "version": "0",
-                "id": record["eventID"],
-                "detail-type": "AWS API Call via CloudTrail",
-                "source": "aws." + record["eventSource"].split(".")[0],
-                "account": record["recipientAccountId"],
-                "time": record["eventTime"],
-                "region": record["awsRegion"],
-                "resources": [],
-                "detail": detail,
-            }
-            result = events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(event))["Result"]
+            result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
             out["tests"].append(
                 {
                     "event": record["eventName"],
