@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,9 +18,13 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "files" / "lambda"))
+# The notifier and the contract files its package carries (plugins/module_utils, through the collection link).
+sys.path[:0] = [str(ROOT / "files" / "lambda"), str(ROOT / ".collections")]
 
-from bucketguard_notifier import events, exposure, message  # noqa: E402
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail as events  # noqa: E402
+from ansible_collections.bucketguard.visibility.plugins.module_utils import exposure  # noqa: E402
+from bucketguard_notifier import events as notifier_events  # noqa: E402
+from bucketguard_notifier import message  # noqa: E402
 
 RECORDS = json.loads((ROOT / "tests/fixtures/cloudtrail/bucketguard-records.json").read_text())
 PUBLIC_POLICY = {
@@ -53,6 +58,7 @@ def cold_import_ms() -> float:
             text=True,
             check=True,
             cwd=ROOT / "files" / "lambda",
+            env={**os.environ, "PYTHONPATH": str(ROOT / ".collections")},
         )
         runs.append(float(done.stdout) * 1000)
     return min(runs)
@@ -143,7 +149,9 @@ def sample_email() -> None:
     for report in reports:
         report.assessment = exposure.assess(state)
         report.block_public_access = exposure.block_public_access_summary(state)
-    alarm = events.parse_event(json.loads((ROOT / "tests/fixtures/events/alarm-state-alarm.json").read_text())).alarm
+    alarm = notifier_events.parse_event(
+        json.loads((ROOT / "tests/fixtures/events/alarm-state-alarm.json").read_text())
+    ).alarm
     note = message.build_message(reports, alarm=alarm, notes=["Records read from /bucketguard/cloudtrail: 3."])
     print("Subject:", note.subject)
     print("Attributes:", json.dumps(note.attributes))

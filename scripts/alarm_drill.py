@@ -34,7 +34,8 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "files" / "lambda"))
+# The notifier and the contract files its package carries (plugins/module_utils, through the collection link).
+sys.path[:0] = [str(ROOT / "files" / "lambda"), str(ROOT / ".collections")]
 
 FULL_BLOCK = {
     "BlockPublicAcls": True,

@@ -34,6 +34,24 @@ options:
     type: list
     elements: str
     default: ["*.py"]
+  include:
+    description:
+      - Single files to add to the archive besides those of O(src), each at the path O(include[].dest)
+        inside the zip (for example a file of the collection's C(plugins/module_utils/) that the code of
+        O(src) imports, at C(ansible_collections/bucketguard/visibility/plugins/module_utils/NAME.py)).
+      - Entries are sorted with the others, with the same fixed date and mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      src:
+        description: Path of the file on the controller.
+        type: path
+        required: true
+      dest:
+        description: Path of the entry inside the zip (relative, with C(/)).
+        type: str
+        required: true
 author:
   - bucketguard contributors (!UNKNOWN)
 """
@@ -98,18 +116,23 @@ def collect_files(src, patterns):
     return sorted(found)
 
 
-def build_zip_bytes(src, root, patterns):
-    """Return (zip bytes, entry names): same files and contents give the same bytes."""
+def build_zip_bytes(src, root, patterns, include=()):
+    """Return (zip bytes, entry names): same files and contents give the same bytes.
+
+    ``include`` is a list of (path on disk, path in the zip) added beside the files of ``src``.
+    """
+    entries = {(f"{root}/{rel}" if root else rel): os.path.join(src, rel) for rel in collect_files(src, patterns)}
+    for path, arcname in include:
+        entries[arcname.strip("/")] = path
     names = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for rel in collect_files(src, patterns):
-            arcname = f"{root}/{rel}" if root else rel
+        for arcname in sorted(entries):
             info = zipfile.ZipInfo(arcname, date_time=FIXED_DATE_TIME)
             info.compress_type = zipfile.ZIP_STORED
             info.create_system = 3  # Unix, so external_attr holds the mode
             info.external_attr = FILE_MODE << 16
-            with open(os.path.join(src, rel), "rb") as f:
+            with open(entries[arcname], "rb") as f:
                 archive.writestr(info, f.read())
             names.append(arcname)
     return buffer.getvalue(), names
@@ -145,6 +168,12 @@ def main():
             dest=dict(type="path", required=True),
             root=dict(type="str"),
             patterns=dict(type="list", elements="str", default=["*.py"]),
+            include=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(src=dict(type="path", required=True), dest=dict(type="str", required=True)),
+            ),
         ),
         supports_check_mode=True,
     )
@@ -154,7 +183,11 @@ def main():
     if not os.path.isdir(src):
         module.fail_json(msg=f"src {src} is not a folder")
 
-    data, names = build_zip_bytes(src, root, module.params["patterns"])
+    include = [(os.path.abspath(i["src"]), i["dest"]) for i in module.params["include"]]
+    missing = [path for path, _ in include if not os.path.isfile(path)]
+    if missing:
+        module.fail_json(msg=f"include: not a file: {', '.join(missing)}")
+    data, names = build_zip_bytes(src, root, module.params["patterns"], include)
     if not names:
         module.fail_json(msg=f"no file of {src} matches {module.params['patterns']}")
     digest = hashlib.sha256(data).digest()

@@ -7,7 +7,6 @@ Any other failure publishes a fallback message with what is known. Log lines are
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -18,8 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import events, exposure, message
-from .events import Alarm, Change
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail, exposure
+from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_state import (
+    error_code,
+    read_account_pab,
+    read_bucket_state,
+)
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
+
+from . import events, message
+from .events import Alarm
 
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
@@ -132,13 +139,6 @@ def default_client_factory() -> ClientFactory:
     return factory
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", type(exc).__name__))
-    return type(exc).__name__
-
-
 # --------------------------------------------------------------------------- CloudTrail records from the log group
 
 
@@ -147,7 +147,7 @@ def _ms(value: datetime) -> int:
 
 
 def trail_filter_pattern() -> str:
-    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(events.EXPOSURE_EVENTS))
+    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(cloudtrail.EXPOSURE_EVENTS))
     return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) }}'
 
 
@@ -164,10 +164,10 @@ def fetch_records(logs: Any, log_group: str, start: datetime, end: datetime, lim
     while True:
         page = logs.filter_log_events(**kwargs)
         for item in page.get("events", []):
-            record = events.load_json(item.get("message"))
+            record = cloudtrail.load_json(item.get("message"))
             if not isinstance(record, dict):
                 continue
-            event_id = events.clean(record.get("eventID")) or item.get("eventId")
+            event_id = cloudtrail.clean(record.get("eventID")) or item.get("eventId")
             if event_id in seen:
                 continue
             seen.add(event_id)
@@ -183,7 +183,7 @@ def fetch_records(logs: Any, log_group: str, start: datetime, end: datetime, lim
 def _log_mentions_event(text: Any, event_id: str) -> bool:
     if not isinstance(text, str) or "{" not in text:
         return False
-    payload = events.load_json(text[text.index("{") :].strip())
+    payload = cloudtrail.load_json(text[text.index("{") :].strip())
     return (
         isinstance(payload, dict) and payload.get("bucketguard") == "reported" and payload.get("event_id") == event_id
     )
@@ -207,111 +207,8 @@ def already_reported(logs: Any, log_group: str, event_id: str, start: datetime, 
                 return False
             kwargs["nextToken"] = token
     except Exception as exc:  # a lookup failure must not lose the alert
-        log("dedup_lookup_failed", event_id=event_id, error=_error_code(exc))
+        log("dedup_lookup_failed", event_id=event_id, error=error_code(exc))
     return False
-
-
-# --------------------------------------------------------------------------- live bucket state
-
-
-@dataclass
-class BucketState:
-    state: dict[str, Any]
-    tags: dict[str, str] | None
-    errors: list[str]
-    missing: bool = False
-
-
-_ABSENT = {
-    "NoSuchPublicAccessBlockConfiguration",
-    "NoSuchBucketPolicy",
-    "OwnershipControlsNotFoundError",
-    "NoSuchTagSet",
-    "NoSuchTagSetError",
-}
-
-
-def _read(call: Callable[[], Any], label: str, errors: list[str]) -> tuple[Any, bool]:
-    """(value, ok). Documented "not configured" errors give (None, True)."""
-    try:
-        return call(), True
-    except Exception as exc:  # any read failure becomes "unknown", never a crash
-        code = _error_code(exc)
-        if code in _ABSENT:
-            return None, True
-        errors.append(f"{label}: {code}")
-        return None, False
-
-
-def read_account_pab(s3control: Any, account_id: str | None, errors: list[str]) -> Any:
-    if not account_id or not re.match(r"^\d{12}$", account_id):
-        errors.append("account Block Public Access: account id unknown")
-        return None
-    value, _ = _read(
-        lambda: s3control.get_public_access_block(AccountId=account_id)["PublicAccessBlockConfiguration"],
-        "account Block Public Access",
-        errors,
-    )
-    return value
-
-
-def read_bucket_state(s3: Any, bucket: str, account_pab: Any) -> BucketState:
-    errors: list[str] = []
-    acl, _ = _read(lambda: s3.get_bucket_acl(Bucket=bucket), "ACL", errors)
-    if any(e.endswith(("NoSuchBucket", "404")) for e in errors):
-        return BucketState(state={}, tags=None, errors=["bucket does not exist (deleted?)"], missing=True)
-    pab, _ = _read(lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"], "BPA", errors)
-    policy, _ = _read(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], "policy", errors)
-
-    def ownership() -> Any:
-        rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
-        return rules[0]["ObjectOwnership"] if rules else None
-
-    owner, _ = _read(ownership, "ownership controls", errors)
-    tag_set, tags_ok = _read(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], "tags", errors)
-    tags = {t["Key"]: t["Value"] for t in tag_set or []} if tags_ok else None
-    if isinstance(acl, dict):
-        acl = {"Owner": acl.get("Owner"), "Grants": acl.get("Grants", [])}
-    state = {
-        "account_public_access_block": account_pab,
-        "public_access_block": pab,
-        "policy": policy,
-        "acl": acl,
-        "ownership": owner,
-    }
-    return BucketState(state=state, tags=tags, errors=errors)
-
-
-RESTRICTING_PARTS = frozenset({"account Block Public Access", "BPA"})
-GRANTING_PARTS = frozenset({"policy", "ACL"})
-
-
-def verdict_is_certain(result: dict[str, Any], errors: list[str]) -> bool:
-    """Does the verdict hold whatever the parts that could not be read (errors "part: code") say?
-
-    Unread Block Public Access flags (account or bucket) or ownership controls could only make a
-    bucket *less* public; an unread policy or ACL could only make it *more* public. So "public" is
-    certain when nothing that could neutralise the public source is unknown, and "not public" is
-    certain when every source of a public grant was read. Tags never change the verdict.
-    """
-    unknown = {error.split(":", 1)[0] for error in errors} - {"tags"}
-    if not unknown:
-        return True
-    if result.get("public"):
-        if unknown & RESTRICTING_PARTS:
-            return False
-        via = set(result.get("via", []))
-        return "policy" in via or "ownership controls" not in unknown
-    return not unknown & GRANTING_PARTS
-
-
-def allowlisted(bucket: str, tags: dict[str, str] | None, config: Config) -> str | None:
-    for pattern in config.allowlist:
-        if fnmatch.fnmatchcase(bucket, pattern):
-            return f"name matches {pattern!r} in BUCKETGUARD_ALLOWLIST"
-    if tags and tags.get(config.allow_tag_key) == config.allow_tag_value:
-        return f"tagged {config.allow_tag_key}={config.allow_tag_value}"
-    return None
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -356,9 +253,11 @@ class Notifier:
         result = exposure.assess(state.state)
         report.block_public_access = exposure.block_public_access_summary(state.state)
         report.state_error = "; ".join(errors) or None
-        if verdict_is_certain(result, errors):
+        if exposure.verdict_is_certain(result, errors):
             report.assessment = result
-        report.allowlisted = allowlisted(report.bucket, state.tags, self.config)
+        report.allowlisted = exposure.allowlist_reason(
+            report.bucket, state.tags, self.config.allowlist, self.config.allow_tag_key, self.config.allow_tag_value
+        )
         if self.config.remediate and result["public"] and not report.allowlisted:
             report.remediation = self.remediate(s3, report.bucket, state.state)
 
@@ -366,14 +265,14 @@ class Notifier:
         try:
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(FULL_BLOCK))
         except Exception as exc:
-            log("remediation_failed", bucket=bucket, error=_error_code(exc))
-            return f"FAILED to re-enable Block Public Access ({_error_code(exc)}); act by hand."
+            log("remediation_failed", bucket=bucket, error=error_code(exc))
+            return f"FAILED to re-enable Block Public Access ({error_code(exc)}); act by hand."
         after = exposure.assess({**state, "public_access_block": dict(FULL_BLOCK)})
         log("remediated", bucket=bucket, public_after=after["public"])
         verdict = "no longer public" if not after["public"] else "STILL public"
         return (
             f"bucketguard re-enabled all four Block Public Access settings on the bucket at "
-            f"{events.iso(self.now())}; it is {verdict} (BUCKETGUARD_REMEDIATE=true)."
+            f"{cloudtrail.iso(self.now())}; it is {verdict} (BUCKETGUARD_REMEDIATE=true)."
         )
 
     def report_changes(self, changes: list[Change], alarm: Alarm | None, notes: list[str]) -> message.Notification:
@@ -400,9 +299,9 @@ class Notifier:
         records, truncated = fetch_records(
             self.client("logs", home), self.config.log_group, start, end, self.config.max_records
         )
-        changes = events.classify_all(records)
+        changes = cloudtrail.classify_all(records)
         notes = [
-            f"Records searched in {self.config.log_group} from {events.iso(start)} to {events.iso(end)} (UTC): "
+            f"Records searched in {self.config.log_group} from {cloudtrail.iso(start)} to {cloudtrail.iso(end)} (UTC): "
             f"the alarm window plus BUCKETGUARD_LOOKBACK_MINUTES={self.config.lookback_minutes} "
             "for CloudTrail's delivery delay, so earlier changes to the same bucket may be listed too.",
             f"Records read from {self.config.log_group}: {len(records)}; exposure-relevant: {len(changes)}.",
@@ -437,7 +336,7 @@ class Notifier:
         return kept
 
     def handle_records(self, records: list[dict[str, Any]], source: str) -> dict[str, Any]:
-        changes = events.classify_all(records)
+        changes = cloudtrail.classify_all(records)
         if not changes:
             log("records_ignored", source=source, records=len(records))
             return {"status": "ignored", "reason": "no exposure-changing record"}
@@ -499,7 +398,7 @@ def process(
     try:
         return {"status": "fallback", "message_id": fallback.publish(note), "severity": note.severity}
     except Exception as exc:
-        log("publish_failed", error=_error_code(exc))
+        log("publish_failed", error=error_code(exc))
         raise PublishError(f"could not publish to {topic_arn}: {exc}") from exc
 
 
@@ -524,7 +423,7 @@ def iter_reported_ids(lines: Iterable[str]) -> list[str]:
     """event_ids in ``reported`` log lines (used by tests and by operators grepping logs)."""
     out = []
     for line in lines:
-        payload = events.load_json(line[line.index("{") :]) if "{" in line else None
+        payload = cloudtrail.load_json(line[line.index("{") :]) if "{" in line else None
         if isinstance(payload, dict) and payload.get("bucketguard") == "reported":
             out.append(str(payload.get("event_id")))
     return out

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import LOOSENS, TIGHTENS, Alarm, Change, iso
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import LOOSENS, TIGHTENS, Change, iso
+
+from .events import Alarm
 
 CRITICAL, WARNING, NOTICE, INFO = "CRITICAL", "WARNING", "NOTICE", "INFO"
 SEVERITY_ORDER = (CRITICAL, WARNING, NOTICE, INFO)

@@ -6,8 +6,15 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from bucketguard_notifier import events
-from bucketguard_notifier.events import LOOSENS, NEUTRAL, TIGHTENS, classify, classify_all, parse_event
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail as events
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
+    LOOSENS,
+    NEUTRAL,
+    TIGHTENS,
+    classify,
+    classify_all,
+)
+from bucketguard_notifier.events import parse_event
 
 from .conftest import load
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from bucketguard_notifier.exposure import assess, block_public_access_summary, policy_public_reasons
+from ansible_collections.bucketguard.visibility.plugins.module_utils.exposure import (
+    assess,
+    block_public_access_summary,
+    policy_public_reasons,
+)
 
 OWNER = {"DisplayName": "owner", "ID": "abc123"}
 OWNER_GRANT = {"Grantee": {"ID": "abc123", "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}

@@ -222,7 +222,7 @@ def test_allowlisted_by_tag_and_by_glob_is_notice(aws):
     (mail,) = sent(aws["topic"])
     assert mail["subject"].startswith("[NOTICE]")
     assert "tagged bucketguard:public=approved" in mail["body"]
-    assert "name matches 'www-*' in BUCKETGUARD_ALLOWLIST" in mail["body"]
+    assert "name matches 'www-*' in the allow-list" in mail["body"]
 
 
 def test_remediation_reenables_block_public_access(aws):

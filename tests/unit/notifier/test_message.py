@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import classify
 from bucketguard_notifier import message
-from bucketguard_notifier.events import classify, parse_event
+from bucketguard_notifier.events import parse_event
 from bucketguard_notifier.message import BucketReport, build_message, build_subject, group_changes, severity
 
 from .conftest import load

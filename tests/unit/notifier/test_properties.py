@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bucketguard_notifier import events, exposure
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail as events
+from ansible_collections.bucketguard.visibility.plugins.module_utils import exposure
 from bucketguard_notifier.handler import PublishError, process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -1,7 +1,7 @@
 """When parts of a bucket's state cannot be read, which verdicts still hold."""
 
 import pytest
-from bucketguard_notifier.handler import verdict_is_certain
+from ansible_collections.bucketguard.visibility.plugins.module_utils.exposure import verdict_is_certain
 
 PUBLIC_POLICY = {"public": True, "via": ["policy"]}
 PUBLIC_ACL = {"public": True, "via": ["acl"]}
@@ -35,7 +35,7 @@ def test_verdict_is_certain(result, errors, certain):
 
 
 def _change(effect: str, minute: int):
-    from bucketguard_notifier.events import Change
+    from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
 
     return Change(
         bucket="b",

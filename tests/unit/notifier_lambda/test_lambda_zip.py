@@ -93,3 +93,34 @@ def test_the_real_notifier_packages_reproducibly(tmp_path):
     assert "bucketguard_notifier/handler.py" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert collect_files(str(NOTIFIER), ["*.py"]) == sorted(collect_files(str(NOTIFIER), ["*.py"]))
+
+
+def test_the_package_carries_the_contract_files_and_imports_alone(tmp_path):
+    """The zip the role builds (notifier + the contract files it imports) runs with nothing else on the path."""
+    import subprocess
+    import sys
+
+    from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import notifier_package
+
+    parts = notifier_package(str(NOTIFIER.parents[2]))
+    include = [(i["src"], i["dest"]) for i in parts["include"]]
+    data, names = build_zip_bytes(parts["src"], parts["root"], ["*.py"], include)
+    assert "ansible_collections/bucketguard/visibility/plugins/module_utils/exposure.py" in names
+    assert "ansible_collections/bucketguard/visibility/plugins/module_utils/cloudtrail.py" in names
+    assert names == sorted(names)
+    again, _ = build_zip_bytes(parts["src"], parts["root"], ["*.py"], include)
+    assert sha(data) == sha(again)
+    (tmp_path / "pkg.zip").write_bytes(data)
+    with zipfile.ZipFile(tmp_path / "pkg.zip") as archive:
+        archive.extractall(tmp_path / "run")
+    # -E -s -S: no PYTHONPATH, no user site, no site-packages: only the zip's files (and the stdlib).
+    code = "import bucketguard_notifier.handler as h; print(h.exposure.assess({})['public'])"
+    out = subprocess.run(
+        [sys.executable, "-E", "-s", "-S", "-c", code],
+        cwd=tmp_path / "run",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

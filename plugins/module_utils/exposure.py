@@ -1,3 +1,6 @@
+# Copyright: bucketguard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """Is a bucket public right now? AWS's documented meaning of "public" (pure, no boto3).
 
 Sources:
@@ -40,11 +43,15 @@ Rules implemented (each has a test in tests/unit/notifier/test_exposure.py):
    ``BlockPublicPolicy`` only reject *new* public ACLs/policies; they do not change existing ones
    (reported as context only).
 
-``assess(state)`` returns ``{"public": bool, "via": [...], "reasons": [...]}``.
+``assess(state)`` returns ``{"public": bool, "via": [...], "reasons": [...]}``; ``verdict_is_certain``
+says whether parts that could not be read could change it; ``allowlist_reason`` whether the bucket is
+meant to be public. Standard library only: the notifier (its Lambda package carries this file) and the
+audit (``s3_exposure_audit``) judge with this one file.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import json
 import re
@@ -256,3 +263,39 @@ def block_public_access_summary(state: dict[str, Any]) -> str:
     flags = effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))
     parts = [f"{name}={'on (' + '+'.join(levels) + ')' if levels else 'off'}" for name, levels in flags.items()]
     return ", ".join(parts)
+
+
+# Parts of the state a reader may fail to read (the labels of ``bucket_state``'s errors "part: code").
+RESTRICTING_PARTS = frozenset({"account Block Public Access", "BPA"})
+GRANTING_PARTS = frozenset({"policy", "ACL"})
+
+
+def verdict_is_certain(result: dict[str, Any], errors: list[str]) -> bool:
+    """Does the verdict hold whatever the parts that could not be read (errors "part: code") say?
+
+    Unread Block Public Access flags (account or bucket) or ownership controls could only make a
+    bucket *less* public; an unread policy or ACL could only make it *more* public. So "public" is
+    certain when nothing that could neutralise the public source is unknown, and "not public" is
+    certain when every source of a public grant was read. Tags never change the verdict.
+    """
+    unknown = {error.split(":", 1)[0] for error in errors} - {"tags"}
+    if not unknown:
+        return True
+    if result.get("public"):
+        if unknown & RESTRICTING_PARTS:
+            return False
+        via = set(result.get("via", []))
+        return "policy" in via or "ownership controls" not in unknown
+    return not unknown & GRANTING_PARTS
+
+
+def allowlist_reason(
+    bucket: str, tags: dict[str, str] | None, patterns: tuple[str, ...] | list[str], tag_key: str, tag_value: str
+) -> str | None:
+    """Why ``bucket`` is meant to be public (a name glob of ``patterns`` or the allow tag), else None."""
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(bucket, pattern):
+            return f"name matches {pattern!r} in the allow-list"
+    if tags and tag_key and tags.get(tag_key) == tag_value:
+        return f"tagged {tag_key}={tag_value}"
+    return None

@@ -1,0 +1,101 @@
+# Copyright: bucketguard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read what decides a bucket's exposure, through clients the caller gives (no boto3 import here).
+
+The notifier (its Lambda package carries this file) and the audit read a bucket with these same
+functions, so both judge the same state with ``exposure.assess``. Every read failure becomes an
+error string "part: code" (never an exception): ``exposure.verdict_is_certain`` decides whether the
+verdict still holds without that part. AWS's documented "not configured" answers are not errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Answers that mean "this part is not configured" (the bucket has no policy, no tags, ...).
+ABSENT_CODES = frozenset(
+    {
+        "NoSuchPublicAccessBlockConfiguration",
+        "NoSuchBucketPolicy",
+        "OwnershipControlsNotFoundError",
+        "NoSuchTagSet",
+        "NoSuchTagSetError",
+    }
+)
+MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404"})
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+@dataclass
+class BucketState:
+    """The parts read (keys of ``exposure.STATE_KEYS``), the tags, and what could not be read."""
+
+    state: dict[str, Any]
+    tags: dict[str, str] | None
+    errors: list[str]
+    missing: bool = False
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError, else the exception's class name."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(exc).__name__))
+    return type(exc).__name__
+
+
+def _read(call: Callable[[], Any], label: str, errors: list[str]) -> tuple[Any, bool]:
+    """(value, ok). Documented "not configured" errors give (None, True)."""
+    try:
+        return call(), True
+    except Exception as exc:  # any read failure becomes "unknown", never a crash
+        code = error_code(exc)
+        if code in ABSENT_CODES:
+            return None, True
+        errors.append(f"{label}: {code}")
+        return None, False
+
+
+def read_account_pab(s3control: Any, account_id: str | None, errors: list[str]) -> Any:
+    """The account's Block Public Access configuration (None when not set or not readable)."""
+    if not account_id or not _ACCOUNT_RE.match(account_id):
+        errors.append("account Block Public Access: account id unknown")
+        return None
+    value, _ = _read(
+        lambda: s3control.get_public_access_block(AccountId=account_id)["PublicAccessBlockConfiguration"],
+        "account Block Public Access",
+        errors,
+    )
+    return value
+
+
+def read_bucket_state(s3: Any, bucket: str, account_pab: Any) -> BucketState:
+    """ACL, Block Public Access, policy, ownership controls and tags of ``bucket``."""
+    errors: list[str] = []
+    acl, _ = _read(lambda: s3.get_bucket_acl(Bucket=bucket), "ACL", errors)
+    if any(e.split(": ", 1)[-1] in MISSING_BUCKET_CODES for e in errors):
+        return BucketState(state={}, tags=None, errors=["bucket does not exist (deleted?)"], missing=True)
+    pab, _ = _read(lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"], "BPA", errors)
+    policy, _ = _read(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], "policy", errors)
+
+    def ownership() -> Any:
+        rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+        return rules[0]["ObjectOwnership"] if rules else None
+
+    owner, _ = _read(ownership, "ownership controls", errors)
+    tag_set, tags_ok = _read(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], "tags", errors)
+    tags = {t["Key"]: t["Value"] for t in tag_set or []} if tags_ok else None
+    if isinstance(acl, dict):
+        acl = {"Owner": acl.get("Owner"), "Grants": acl.get("Grants", [])}
+    state = {
+        "account_public_access_block": account_pab,
+        "public_access_block": pab,
+        "policy": policy,
+        "acl": acl,
+        "ownership": owner,
+    }
+    return BucketState(state=state, tags=tags, errors=errors)
