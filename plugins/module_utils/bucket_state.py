@@ -99,3 +99,23 @@ def read_bucket_state(s3: Any, bucket: str, account_pab: Any) -> BucketState:
         "ownership": owner,
     }
     return BucketState(state=state, tags=tags, errors=errors)
+
+
+# GetBucketPolicyStatus answers these where it is not emulated or not allowed: the second opinion is
+# then simply missing (recorded as an error "policy status: code", which never changes a verdict).
+def read_policy_status(s3: Any, bucket: str, errors: list[str]) -> bool | None:
+    """S3's own verdict on the bucket policy (``PolicyStatus.IsPublic``); None when it cannot be had.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicyStatus.html - a bucket without a
+    policy answers NoSuchBucketPolicy, which means "not public by policy" (False).
+    """
+    try:
+        status = s3.get_bucket_policy_status(Bucket=bucket)
+    except Exception as exc:  # denied, throttled, not implemented: no second opinion
+        code = error_code(exc)
+        if code == "NoSuchBucketPolicy":
+            return False
+        errors.append(f"policy status: {code}")
+        return None
+    value = (status or {}).get("PolicyStatus", {}).get("IsPublic")
+    return value if isinstance(value, bool) else None

@@ -299,3 +299,35 @@ def allowlist_reason(
     if tags and tag_key and tags.get(tag_key) == tag_value:
         return f"tagged {tag_key}={tag_value}"
     return None
+
+
+def with_policy_status(result: dict[str, Any], policy_is_public: bool | None) -> dict[str, Any]:
+    """Merge S3's own verdict on the policy (GetBucketPolicyStatus) into ``assess``'s result.
+
+    S3 is a second opinion, not the source of truth: when the two disagree the more severe wins and
+    the result says so (``policy_status_disagrees``: "s3-public" when S3 calls the policy public and our
+    rules do not, "rules-public" for the reverse). ``None`` (no answer) changes nothing. S3 judges the
+    policy only, before Block Public Access; our verdict already accounts for RestrictPublicBuckets, so a
+    public-by-S3 policy that RestrictPublicBuckets neutralises is not a disagreement.
+    """
+    out = dict(result, reasons=list(result.get("reasons", [])), via=list(result.get("via", [])))
+    out["policy_status"] = policy_is_public
+    out["policy_status_disagrees"] = None
+    if policy_is_public is None:
+        return out
+    ours = "policy" in out["via"] or any("RestrictPublicBuckets is on" in r for r in out["reasons"])
+    if policy_is_public and not ours:
+        out["policy_status_disagrees"] = "s3-public"
+        out["public"] = True
+        out["via"] = sorted(set(out["via"]) | {"policy"})
+        out["reasons"].append(
+            "S3's own policy status (GetBucketPolicyStatus) says the bucket policy is public, although these "
+            "rules found no public statement: treated as public (the more severe verdict)"
+        )
+    elif not policy_is_public and "policy" in out["via"]:
+        out["policy_status_disagrees"] = "rules-public"
+        out["reasons"].append(
+            "S3's own policy status (GetBucketPolicyStatus) says the bucket policy is not public; these rules "
+            "found a public statement: kept as public (the more severe verdict)"
+        )
+    return out
