@@ -3,7 +3,7 @@
 Reads a JSON object on stdin - the connection (region, and optionally endpoint_url, profile, access_key,
 secret_key, session_token), rule_name, and log_group (empty: this host has no account-level part) - and
 prints JSON: metric_filters (name -> pattern, namespace, metric), rule (state, pattern) or null, targets
-(id, arn), errors (one sentence per read that failed). Read-only: Describe/List calls only. The
+(id, arn, role_arn), errors (one sentence per read that failed). Read-only: Describe/List calls only. The
 connection comes on stdin, not on the command line or in the environment, so it stays out of logs.
 """
 
@@ -58,7 +58,9 @@ def probe(config: dict[str, Any], session: Any) -> dict[str, Any]:
             out["rule"] = {"state": rule.get("State"), "pattern": json.loads(pattern) if pattern else None}
             try:
                 targets = events.list_targets_by_rule(Rule=config["rule_name"]).get("Targets", [])
-                out["targets"] = [{"id": t.get("Id"), "arn": t.get("Arn")} for t in targets]
+                out["targets"] = [
+                    {"id": t.get("Id"), "arn": t.get("Arn"), "role_arn": t.get("RoleArn")} for t in targets
+                ]
             except Exception as exc:
                 out["errors"].append(f"could not read the targets of {config['rule_name']} ({_error(exc)})")
     return out

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
     EXPOSURE_EVENTS,
@@ -95,3 +97,172 @@ __all__ = [
     "record_search_pattern",
     "watched_event_names",
 ]
+
+
+# --------------------------------------------------------------------------- formats (anchored at the true end)
+
+# Python's "$" also matches before a trailing newline: every pattern here ends with \Z.
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]\Z")
+PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}\Z")
+SNS_TOPIC_ARN_RE = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}\Z"
+)
+IAM_ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+ENDPOINT_RE = re.compile(r"^https?://[^\s]+\Z")
+# Renamed inputs, accepted for one release: old name -> new name.
+DEPRECATED_INPUTS = {
+    "alarm_eventbridge": "notifier_lambda_fast_path",
+    "alarm_rule_name": "notifier_lambda_event_rule_name",
+    "alarm_event_pattern": "notifier_lambda_event_pattern",
+}
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def as_bool(value: Any) -> bool | None:
+    """Ansible's boolean reading of ``value`` (None when it is not a boolean)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def split_emails(value: Any) -> list[str]:
+    """Subscribers as a list: an AWX text survey answer arrives as one string (commas, semicolons, lines)."""
+    if isinstance(value, str):
+        value = value.replace(";", ",").replace("\n", ",").split(",")
+    return [str(v).strip() for v in value or [] if str(v).strip()]
+
+
+def tag_problems(tags: Any, name: str) -> list[str]:
+    """AWS's tag rules: a dict of string keys (1-128, not starting with aws:) and string values (0-256)."""
+    if tags in (None, ""):
+        return []
+    if not isinstance(tags, dict):
+        return [f"{name} must be a dict of tags, got {type(tags).__name__}."]
+    out = []
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            out.append(f"{name} key {key!r} must be 1-128 characters and not start with 'aws:'.")
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or len(str(value)) > 256:
+            out.append(f"{name}[{key!r}] must be a string of at most 256 characters (a scalar), got {value!r}.")
+    return out
+
+
+def host_problems(host: str, hv: Any) -> list[str]:
+    """Every problem of one inventory host's shared inputs, each naming the host and the variable."""
+
+    def get(name: str, default: Any = None) -> Any:
+        try:
+            return hv.get(name, default)
+        except Exception as exc:  # an undefined or broken template in the inventory
+            return _Broken(str(exc))
+
+    out: list[str] = []
+    account = get("bucketguard_account_id")
+    if not isinstance(account, str) or not ACCOUNT_ID_RE.match(account):
+        hint = " (quote it in YAML: a number loses leading zeros)" if isinstance(account, int) else ""
+        out.append(f"bucketguard_account_id must be a string of 12 digits{hint}, got {account!r}.")
+    for name in ("aws_region", "bucketguard_home_region_name"):
+        value = get(name)
+        if value is None and name == "bucketguard_home_region_name":
+            out.append(
+                "bucketguard_home_region_name is not set: name the account's home region "
+                f"(for example on the account's group); account {account}."
+            )
+        elif not isinstance(value, str) or not REGION_RE.match(value):
+            out.append(f"{name} must be a region name such as eu-west-3, got {value!r}.")
+    if as_bool(get("bucketguard_home_region", False)) is None:
+        out.append(f"bucketguard_home_region must be true or false, got {get('bucketguard_home_region')!r}.")
+    prefix = get("bucketguard_name_prefix", "bucketguard")
+    if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
+        out.append(
+            "bucketguard_name_prefix must be 1-31 lower-case letters, digits or hyphens (it names S3 buckets), "
+            f"got {prefix!r}."
+        )
+    partition = get("bucketguard_partition", "aws")
+    if partition not in PARTITIONS:
+        out.append(f"bucketguard_partition must be one of {', '.join(PARTITIONS)}, got {partition!r}.")
+    for name, pattern, what in (
+        ("bucketguard_central_topic_arn", SNS_TOPIC_ARN_RE, "an SNS topic ARN"),
+        ("bucketguard_assume_role_arn", IAM_ROLE_ARN_RE, "an IAM role ARN"),
+    ):
+        value = get(name, "")
+        if value in ("", None):
+            continue
+        if not isinstance(value, str) or not pattern.match(value):
+            out.append(f"{name} must be {what}, got {value!r}.")
+        elif value.split(":")[1] != partition:
+            out.append(f"{name} is in the partition {value.split(':')[1]!r}, bucketguard_partition is {partition!r}.")
+    endpoint = get("bucketguard_endpoint_url", "")
+    if endpoint not in ("", None) and (not isinstance(endpoint, str) or not ENDPOINT_RE.match(endpoint)):
+        out.append(f"bucketguard_endpoint_url must be an http(s) URL, got {endpoint!r}.")
+    profile = get("bucketguard_aws_profile", "")
+    if profile not in ("", None) and not isinstance(profile, str):
+        out.append(f"bucketguard_aws_profile must be a string, got {profile!r}.")
+    out += tag_problems(get("bucketguard_tags", {}), "bucketguard_tags")
+    bad = [e for e in split_emails(get("sns_email_subscribers", [])) if not EMAIL_RE.match(e)]
+    if bad:
+        out.append(f"sns_email_subscribers has addresses that are not valid: {bad!r}.")
+    out += [f"{p}" for p in (v.problem for v in (account, prefix, partition) if isinstance(v, _Broken))]
+    return [f"{host}: {problem}" for problem in out]
+
+
+class _Broken:
+    """An inventory value whose template failed: its error is the problem."""
+
+    def __init__(self, error: str):
+        self.problem = f"an inventory value could not be templated: {error}"
+
+    def __repr__(self) -> str:
+        return f"<{self.problem}>"
+
+
+def fleet_problems(hosts: dict[str, Any]) -> list[str]:
+    """The whole inventory's problems: each host's inputs, then each account's home region.
+
+    ``hosts`` maps inventory host name -> its variables. Every account needs exactly one host with
+    ``bucketguard_home_region`` true, in the region its hosts name as ``bucketguard_home_region_name``;
+    a region host whose account has no such host is refused (its events would have nowhere to go).
+    """
+    out: list[str] = []
+    accounts: dict[str, list[tuple[str, Any]]] = {}
+    for host, hv in hosts.items():
+        out += host_problems(host, hv)
+        try:
+            accounts.setdefault(str(hv.get("bucketguard_account_id")), []).append((host, hv))
+        except Exception:  # reported above
+            continue
+    for account, members in sorted(accounts.items()):
+        names = sorted({str(hv.get("bucketguard_home_region_name")) for _, hv in members})
+        homes = [(h, hv) for h, hv in members if as_bool(hv.get("bucketguard_home_region", False))]
+        if len(names) > 1:
+            out.append(f"account {account}: its hosts disagree on bucketguard_home_region_name ({', '.join(names)}).")
+        if len(homes) != 1:
+            out.append(
+                f"account {account}: needs exactly one host with bucketguard_home_region true, has {len(homes)}"
+                + (
+                    f" ({', '.join(h for h, _ in homes)})"
+                    if homes
+                    else f" (its home region {names[0]} is not in the inventory)"
+                )
+                + "."
+            )
+        elif str(homes[0][1].get("aws_region")) != names[0]:
+            out.append(
+                f"account {account}: the host {homes[0][0]} has bucketguard_home_region true but its aws_region "
+                f"{homes[0][1].get('aws_region')} is not bucketguard_home_region_name {names[0]}."
+            )
+    return out
+
+
+def deprecated_inputs(hv: Any) -> list[str]:
+    """Warnings for renamed inputs still set (accepted for one release)."""
+    return [
+        f"{old} is deprecated and will be removed in 0.3.0: use {new}."
+        for old, new in DEPRECATED_INPUTS.items()
+        if old in hv
+    ]

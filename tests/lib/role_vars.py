@@ -10,10 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import ansible_collections
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 ROOT = Path(__file__).resolve().parents[2]
+# The collection's filter plugins (bucketguard.visibility.*) resolve as in a playbook run.
+init_plugin_loader([str(ROOT / ".collections"), *(str(Path(p).parent) for p in ansible_collections.__path__)])
 
 
 def trusted(value: Any) -> Any:

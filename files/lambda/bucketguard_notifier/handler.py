@@ -310,7 +310,7 @@ class Notifier:
             notes.append(f"Stopped after BUCKETGUARD_MAX_RECORDS={self.config.max_records} records; there may be more.")
         log("alarm_records", alarm=alarm.name, records=len(records), changes=len(changes), truncated=truncated)
         if self.config.fast_path and changes:
-            kept = self._drop_reported(changes, start, end)
+            kept = self._drop_reported(changes, start, end, home)
             skipped = len(changes) - len(kept)
             if skipped:
                 notes.append(f"{skipped} change(s) were already mailed by the EventBridge fast path and are left out.")
@@ -324,14 +324,19 @@ class Notifier:
         note = self.report_changes(changes, alarm, notes)
         return {"status": "published", "message_id": self.publish(note), "severity": note.severity}
 
-    def _drop_reported(self, changes: list[Change], start: datetime, end: datetime) -> list[Change]:
+    def _drop_reported(self, changes: list[Change], start: datetime, end: datetime, home: str | None) -> list[Change]:
+        """Leave out the changes the fast path already reported (one notifier per account: its log group
+        is in the home region, whatever region the change was made in)."""
         kept = []
+        logs = self.client("logs", home)
         for index, change in enumerate(changes):
-            if change.event_id and index < MAX_DEDUP_LOOKUPS:
-                logs = self.client("logs", change.region)
-                if already_reported(logs, self.config.notifier_log_group, change.event_id, start, end):
-                    log("dedup_skip", event_id=change.event_id)
-                    continue
+            if (
+                change.event_id
+                and index < MAX_DEDUP_LOOKUPS
+                and already_reported(logs, self.config.notifier_log_group, change.event_id, start, end)
+            ):
+                log("dedup_skip", event_id=change.event_id)
+                continue
             kept.append(change)
         return kept
 

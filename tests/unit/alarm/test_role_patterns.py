@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.lib.filter_pattern import parse
+from tests.lib.role_vars import render
 
-from .conftest import load, role_vars, shared_samples
+from .conftest import HOST_VARS, load, role_vars, shared_samples
 
 OWN = load("alarm/cloudtrail-records.json")
 OWN_IDS = [f"{r['eventName']}-{r['eventID'][-3:]}" for r in OWN]
@@ -36,6 +37,11 @@ DEFAULT_NAMES = {
     "PutAccessPointPolicy",
     "DeleteAccessPointPolicy",
 }
+
+
+def event_pattern(**overrides):
+    """The fast-path rule's pattern, as the notifier_lambda role (which owns the rule) renders it."""
+    return render("notifier_lambda", "notifier_lambda_event_pattern", HOST_VARS, **overrides)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +79,7 @@ def test_patterns_fit_the_service_limits(overrides):
     rendered = role_vars(**overrides)
     assert 0 < len(rendered["alarm_filter_pattern"]) <= rendered["__alarm_filter_pattern_max"] == 1024
     assert len(rendered["alarm_cis_filter_pattern"]) <= 1024
-    assert len(json.dumps(rendered["alarm_event_pattern"])) <= rendered["__alarm_event_pattern_max"]
+    assert len(json.dumps(event_pattern(**overrides))) <= 4096
 
 
 def test_opt_ins_add_their_event_names_once():
@@ -190,7 +196,7 @@ def test_pattern_matches_exactly_the_listed_successful_calls(names):
 
 
 def test_event_pattern_shape(defaults):
-    pattern = defaults["alarm_event_pattern"]
+    pattern = event_pattern()
     assert pattern == {
         "source": ["aws.s3"],
         "detail-type": ["AWS API Call via CloudTrail"],
@@ -242,7 +248,7 @@ def test_event_pattern_with_localstack_test_event_pattern(defaults):
         aws_access_key_id="250000000009",
         aws_secret_access_key="test",
     )
-    pattern = json.dumps(defaults["alarm_event_pattern"])
+    pattern = json.dumps(event_pattern())
     for record in OWN:
         result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
         assert result is record["_bucketguard_alarm_expect"]["visibility"], record["_bucketguard_note"]

@@ -79,7 +79,8 @@ def test_publishes_to_the_central_topic_when_given(case):
     publish = [s for s in policy["Statement"] if "sns:Publish" in s["Action"]]
     assert len(publish) == 1
     own = f"arn:aws:sns:eu-west-3:{ACCOUNT}:bg-alerts"
-    assert publish[0]["Resource"] == ([central] if central else [own])
+    # The account's own topic stays: it is the on-failure destination, next to the function.
+    assert publish[0]["Resource"] == ([central, own] if central else [own])
 
 
 def test_reads_the_trail_and_its_own_logs(case):
@@ -89,7 +90,10 @@ def test_reads_the_trail_and_its_own_logs(case):
         f"arn:aws:logs:eu-west-3:{ACCOUNT}:log-group:/bg/cloudtrail",
         f"arn:aws:logs:eu-west-3:{ACCOUNT}:log-group:/bg/cloudtrail:*",
     ]
-    assert by_sid["WriteOwnLogs"]["Resource"] == [f"arn:aws:logs:*:{ACCOUNT}:log-group:/aws/lambda/bg-notifier:*"]
+    # One notifier per account, in its home region: its own log group is there.
+    assert by_sid["WriteOwnLogs"]["Resource"] == [
+        f"arn:aws:logs:eu-west-3:{ACCOUNT}:log-group:/aws/lambda/bg-notifier:*"
+    ]
     assert ("ReadOwnLogsToSkipFastPathEvents" in by_sid) is fast_path
 
 
