@@ -262,7 +262,7 @@ class Notifier:
             report.bucket, state.tags, self.config.allowlist, self.config.allow_tag_key, self.config.allow_tag_value
         )
         # Unreadable or uncertain state: the request's own verdict stands (an attacker can deny our reads).
-        public = result["public"] if certain else message.public_unconfirmed(report)
+        public = result["public"] or (not certain and message.public_unconfirmed(report))
         if self.config.remediate and public and not report.allowlisted:
             report.remediation = self.remediate(s3, report.bucket, state.state)
 
