@@ -31,7 +31,8 @@ tests/unit/plugins/module_utils/test_exposure_conditions.py):
    a. a fixed AWS principal, user, role, or service principal (``Principal`` without wildcards;
       ``CanonicalUser`` and ``Service`` values are fixed). A ``Federated`` web identity provider
       (``graph.facebook.com``, ``accounts.google.com``, ``www.amazon.com``, ``cognito-identity.amazonaws.com``)
-      is public: the guide's first example of a public policy. An IAM SAML/OIDC provider ARN is fixed;
+      is public: the guide's first example of a public policy; so is an OIDC provider ARN (our reading).
+      A SAML provider ARN of a fixed account is fixed;
    b. ``aws:SourceIp`` with fixed CIDRs no broader than /8 (IPv4) or /32 (IPv6), RFC 1918 ranges excluded
       from the width rule; an IPv4-mapped IPv6 range is judged as the IPv4 range it maps;
    c. ``aws:SourceArn``, ``aws:SourceVpc``, ``aws:SourceVpce``, ``aws:SourceOwner``, ``aws:SourceAccount``;
@@ -102,8 +103,9 @@ POSITIVE_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "strin
 IP_OPERATOR = "ipaddress"
 SET_PREFIXES = ("forallvalues:", "foranyvalue:")
 IF_EXISTS = "ifexists"
-# Federated principals that are not a public web identity: an IAM identity provider of a fixed account.
-_IAM_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(saml-provider|oidc-provider)/.+$")
+# The one Federated principal that is not a public identity: a SAML provider (the account's own IdP) of a
+# fixed account. An OIDC provider ARN names a web identity issuer that may serve anyone (GitHub, Google...).
+_SAML_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:saml-provider/.+$")
 _USERID_ROLE_PATTERN = re.compile(r"^[A-Z0-9]+:\*$")
 _ACCESS_POINT_ARN = re.compile(r"^arn:[a-z-]+:s3:[a-z0-9-]+:\d{12}:accesspoint/.+$")
 # RFC 1918 private ranges: the S3 guide excludes them from the "broader than /8" rule.
@@ -234,8 +236,9 @@ def _principal_values_public(kind: str, values: list[str]) -> bool:
     if kind == "federated":
         # A web identity provider (graph.facebook.com, accounts.google.com, www.amazon.com,
         # cognito-identity.amazonaws.com) lets anyone with an account there in: the S3 guide's first
-        # example of a public policy. An IAM SAML/OIDC provider ARN of a fixed account is a fixed principal.
-        return any(not (_is_fixed(v) and _IAM_PROVIDER_ARN.match(v.strip())) for v in values)
+        # example of a public policy. So is an OIDC provider ARN (its users may be anyone with an account
+        # at the issuer). A SAML provider ARN of a fixed account is the account's own identity provider.
+        return any(not (_is_fixed(v) and _SAML_PROVIDER_ARN.match(v.strip())) for v in values)
     return any(not _is_fixed(v) for v in values)
 
 

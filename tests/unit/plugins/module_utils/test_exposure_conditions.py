@@ -211,6 +211,12 @@ CASES = [
     ("principal-federated-amazon", stmt({"Federated": "www.amazon.com"}), True),
     ("principal-federated-cognito", stmt({"Federated": "cognito-identity.amazonaws.com"}), True),
     ("principal-federated-saml", stmt({"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/Corp"}), False),
+    # Our reading: an OIDC provider's users are whoever the issuer serves (GitHub, Google...).
+    (
+        "principal-federated-oidc",
+        stmt({"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}),
+        True,
+    ),
     ("principal-federated-saml-any-account", stmt({"Federated": "arn:aws:iam::*:saml-provider/Corp"}), True),
     (
         "principal-federated-pinned",
