@@ -12,8 +12,15 @@ Sources:
   https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html
 * Object Ownership (ACLs disabled):
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+* IAM JSON policy reference, condition operators, ``...IfExists`` and ``Null``:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+* IAM, single-valued vs. multivalued context keys (``ForAllValues:`` is true when the key is absent):
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+* IAM, conditions with multiple keys or values (AND across operators and keys, OR across values):
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
 
-Rules implemented (each has a test in tests/unit/notifier/test_exposure.py):
+Rules implemented (tests: tests/unit/notifier/test_exposure.py and
+tests/unit/plugins/module_utils/test_exposure_conditions.py):
 
 1. ACLs. An ACL is public if it grants any permission to the predefined groups AllUsers
    (``http://acs.amazonaws.com/groups/global/AllUsers``) or AuthenticatedUsers (any AWS account).
@@ -21,21 +28,30 @@ Rules implemented (each has a test in tests/unit/notifier/test_exposure.py):
 3. Policies. A bucket policy is public unless every ``Allow`` statement is non-public. A statement is
    non-public when it grants only to fixed values (no wildcard ``*``/``?``, no policy variable ``${...}``)
    for at least one of:
-   a. a fixed AWS principal, user, role, or service principal (``Principal`` without wildcards);
-   b. ``aws:SourceIp`` with fixed CIDRs that are not broader than /8 (IPv4) or /32 (IPv6);
+   a. a fixed AWS principal, user, role, or service principal (``Principal`` without wildcards;
+      ``CanonicalUser`` and ``Service`` values are fixed). A ``Federated`` web identity provider
+      (``graph.facebook.com``, ``accounts.google.com``, ``www.amazon.com``, ``cognito-identity.amazonaws.com``)
+      is public: the guide's first example of a public policy; so is an OIDC provider ARN (our reading).
+      A SAML provider ARN of a fixed account is fixed;
+   b. ``aws:SourceIp`` with fixed CIDRs no broader than /8 (IPv4) or /32 (IPv6), RFC 1918 ranges excluded
+      from the width rule; an IPv4-mapped IPv6 range is judged as the IPv4 range it maps;
    c. ``aws:SourceArn``, ``aws:SourceVpc``, ``aws:SourceVpce``, ``aws:SourceOwner``, ``aws:SourceAccount``;
    d. ``aws:userid`` with a fixed value, where the pattern ``"AROLEID:*"`` counts as fixed;
    e. ``s3:DataAccessPointArn`` (the access point name may be a wildcard if the account is fixed) and
       ``s3:DataAccessPointAccount``;
-   f. ``s3:x-amz-server-side-encryption-aws-kms-key-id`` (listed in the S3 API reference for
-      PublicAccessBlockConfiguration);
-   g. the principal-restricting keys ``aws:PrincipalOrgID``, ``aws:PrincipalAccount``, ``aws:PrincipalArn``
-      (a fixed value pins the principal, so the guide's rule (a) applies; IAM Access Analyzer agrees).
-   A condition only restricts when its operator is positive (``StringEquals``, ``StringLike``,
-   ``ArnEquals``, ``ArnLike``, ``IpAddress``, with or without ``ForAnyValue:``/``ForAllValues:``);
-   negated operators (``StringNotEquals``, ``NotIpAddress``...), ``...IfExists`` and ``Null`` do not.
-   ``Deny`` statements never grant. An ``Allow`` with ``NotPrincipal`` grants to everyone not listed, so it
-   is public unless a condition restricts it.
+   f. ``s3:x-amz-server-side-encryption-aws-kms-key-id``;
+   g. ``aws:PrincipalOrgID`` (the guide's own example), ``aws:PrincipalAccount``, ``aws:PrincipalArn``.
+   How a Condition block pins (IAM JSON policy reference, "Condition operators" and "Single-valued vs.
+   multivalued context keys"): operators and keys are ANDed, so one pinning entry pins the statement;
+   the values of one key are ORed, so all must be fixed. Only positive operators pin (``StringEquals``,
+   ``StringEqualsIgnoreCase``, ``StringLike``, ``ArnEquals``, ``ArnLike``; ``IpAddress`` for SourceIp);
+   negated operators (``StringNotEquals``, ``ArnNotLike``, ``NotIpAddress``...) match an absent key and every
+   other value; ``Bool``, ``Numeric*``, ``Date*``, ``Binary*`` and ``Null`` name no caller. A missing key makes
+   a positive operator false (pins) and ``ForAnyValue:`` false (pins), but ``...IfExists`` and
+   ``ForAllValues:`` TRUE: those pin only with ``Null: {key: "false"}`` on the same key in the same block.
+   Operator and key names are compared ignoring case. ``Deny`` statements never grant (and are never
+   taken to restrict). An ``Allow`` with ``NotPrincipal`` grants to everyone not listed, so it is public
+   unless a condition pins it. ``Action``/``NotAction`` and ``Resource``/``NotResource`` do not change it.
 4. Block Public Access. The effective setting is the OR of the account's and the bucket's flags
    (S3 applies the most restrictive combination). ``IgnorePublicAcls`` makes existing public ACL grants
    not count. ``RestrictPublicBuckets`` limits a public policy to AWS service principals and authorised
@@ -80,9 +96,21 @@ RESTRICTING_KEYS = frozenset(
     }
 )
 SOURCE_IP = "aws:sourceip"
+# Positive matching operators (lower-case, without set prefix or IfExists suffix): the key must be present
+# and equal one of the fixed values. Negated ones (StringNotEquals, ArnNotLike, NotIpAddress...) match every
+# other value and an absent key; Bool, Numeric*, Date*, Binary* and Null compare nothing that names a caller.
 POSITIVE_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
+IP_OPERATOR = "ipaddress"
+SET_PREFIXES = ("forallvalues:", "foranyvalue:")
+IF_EXISTS = "ifexists"
+# The one Federated principal that is not a public identity: a SAML provider (the account's own IdP) of a
+# fixed account. An OIDC provider ARN names a web identity issuer that may serve anyone (GitHub, Google...).
+_SAML_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:saml-provider/.+$")
 _USERID_ROLE_PATTERN = re.compile(r"^[A-Z0-9]+:\*$")
 _ACCESS_POINT_ARN = re.compile(r"^arn:[a-z-]+:s3:[a-z0-9-]+:\d{12}:accesspoint/.+$")
+# RFC 1918 private ranges: the S3 guide excludes them from the "broader than /8" rule.
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
 def _flag(config: Any, name: str) -> bool:
@@ -110,13 +138,23 @@ def _values(value: Any) -> list[str]:
 
 
 def _cidr_is_narrow(value: str) -> bool:
-    """A fixed CIDR no broader than /8 (IPv4) or /32 (IPv6)."""
+    """A fixed CIDR no broader than /8 (IPv4) or /32 (IPv6), or inside an RFC 1918 private range.
+
+    S3 User Guide, "The meaning of public": values "broader than /8 for IPv4 and /32 for IPv6 (excluding
+    RFC1918 private ranges)" are public. An IPv4-mapped IPv6 range (``::ffff:0:0/96``) is judged as the
+    IPv4 range it maps, so ``::ffff:0.0.0.0/96`` cannot pass for a narrow IPv6 range.
+    """
     if not _is_fixed(value):
         return False
     try:
         network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return False
+    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
+        mapped = network.network_address.ipv4_mapped
+        network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}", strict=False)
+    if network.version == 4 and any(network.subnet_of(private) for private in _RFC1918):
+        return True
     return network.prefixlen >= (8 if network.version == 4 else 32)
 
 
@@ -132,33 +170,86 @@ def _key_values_fixed(key: str, values: list[str]) -> bool:
     return all(_is_fixed(v) for v in values)
 
 
+def split_operator(operator: Any) -> tuple[str | None, str, bool]:
+    """(set prefix or None, base operator, IfExists?) of a condition operator, all lower-case."""
+    op = str(operator).strip().lower()
+    prefix = next((p[:-1] for p in SET_PREFIXES if op.startswith(p)), None)
+    op = op[len(prefix) + 1 :] if prefix else op
+    if_exists = op.endswith(IF_EXISTS) and op != IF_EXISTS
+    return prefix, op.removesuffix(IF_EXISTS) if if_exists else op, if_exists
+
+
+def _required_keys(condition: dict[Any, Any]) -> set[str]:
+    """Keys (lower-case) that a ``Null: {key: "false"}`` condition requires to be present in the request."""
+    required: set[str] = set()
+    for operator, block in condition.items():
+        prefix, base, if_exists = split_operator(operator)
+        if base != "null" or prefix or if_exists or not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            values = value if isinstance(value, list) else [value]
+            if values and all(v is False or str(v).strip().lower() == "false" for v in values):
+                required.add(str(key).strip().lower())
+    return required
+
+
+def _entry_pins(prefix: str | None, base: str, key: str, values: list[str]) -> bool:
+    """Does one (operator, key, values) entry, read as if the key is present, pin the request to fixed values?"""
+    if prefix == "forallvalues" and not values:
+        return False
+    if key == SOURCE_IP:
+        return base == IP_OPERATOR and bool(values) and all(_cidr_is_narrow(v) for v in values)
+    return key in RESTRICTING_KEYS and base in POSITIVE_OPERATORS and _key_values_fixed(key, values)
+
+
+def condition_pins(condition: Any) -> str | None:
+    """The first (operator, key) of a Condition block that pins the statement to fixed values, else None.
+
+    IAM ANDs the operators and keys of a Condition block, so one pinning entry pins the statement.
+    Multiple values of one key are ORed, so every value must be fixed. An absent key makes an entry
+    false except with ``...IfExists`` and ``ForAllValues:`` (true when the key is absent): those pin only
+    when a ``Null: {key: "false"}`` in the same block requires the key to be present.
+    """
+    if not isinstance(condition, dict):
+        return None
+    required = _required_keys(condition)
+    for operator, block in condition.items():
+        if not isinstance(block, dict):
+            continue
+        prefix, base, if_exists = split_operator(operator)
+        for key, value in block.items():
+            k = str(key).strip().lower()
+            if not _entry_pins(prefix, base, k, _values(value)):
+                continue
+            if (if_exists or prefix == "forallvalues") and k not in required:
+                continue
+            return f"{operator} {key}"
+    return None
+
+
 def _condition_restricts(condition: Any) -> bool:
     """True if the Condition block pins the request to fixed values of a restricting key."""
-    if not isinstance(condition, dict):
-        return False
-    for operator, block in condition.items():
-        op = str(operator).lower()
-        if op.endswith("ifexists") or not isinstance(block, dict):
-            continue
-        op = op.split(":", 1)[1] if op.startswith(("foranyvalue:", "forallvalues:")) else op
-        for key, value in block.items():
-            k = str(key).lower()
-            values = _values(value)
-            if k == SOURCE_IP and op == "ipaddress" and values and all(_cidr_is_narrow(v) for v in values):
-                return True
-            if k in RESTRICTING_KEYS and op in POSITIVE_OPERATORS and _key_values_fixed(k, values):
-                return True
-    return False
+    return condition_pins(condition) is not None
+
+
+def _principal_values_public(kind: str, values: list[str]) -> bool:
+    if kind == "federated":
+        # A web identity provider (graph.facebook.com, accounts.google.com, www.amazon.com,
+        # cognito-identity.amazonaws.com) lets anyone with an account there in: the S3 guide's first
+        # example of a public policy. So is an OIDC provider ARN (its users may be anyone with an account
+        # at the issuer). A SAML provider ARN of a fixed account is the account's own identity provider.
+        return any(not (_is_fixed(v) and _SAML_PROVIDER_ARN.match(v.strip())) for v in values)
+    return any(not _is_fixed(v) for v in values)
 
 
 def _principal_public(principal: Any) -> bool:
-    """A principal is public if it is, or contains, a wildcard."""
+    """A principal is public if it is, or contains, a wildcard or a web-identity (Federated) provider."""
     if principal is None:
         return False
     if isinstance(principal, str):
         return not _is_fixed(principal)
     if isinstance(principal, dict):
-        return any(not _is_fixed(v) for vs in principal.values() for v in _values(vs))
+        return any(_principal_values_public(str(kind).strip().lower(), _values(vs)) for kind, vs in principal.items())
     if isinstance(principal, list):
         return any(_principal_public(p) for p in principal)
     return False
@@ -166,7 +257,7 @@ def _principal_public(principal: Any) -> bool:
 
 def statement_public(statement: Any) -> str | None:
     """Why an (Allow) statement is public, or None if it is not."""
-    if not isinstance(statement, dict) or str(statement.get("Effect", "")).lower() != "allow":
+    if not isinstance(statement, dict) or str(statement.get("Effect", "")).strip().lower() != "allow":
         return None
     sid = statement.get("Sid")
     label = f"statement {sid!r}" if sid else "a statement"
@@ -301,14 +392,20 @@ def allowlist_reason(
     return None
 
 
-def with_policy_status(result: dict[str, Any], policy_is_public: bool | None) -> dict[str, Any]:
+def with_policy_status(
+    result: dict[str, Any],
+    policy_is_public: bool | None,
+    restricted: bool = False,
+    policy_read: bool = True,
+) -> dict[str, Any]:
     """Merge S3's own verdict on the policy (GetBucketPolicyStatus) into ``assess``'s result.
 
     S3 is a second opinion, not the source of truth: when the two disagree the more severe wins and
     the result says so (``policy_status_disagrees``: "s3-public" when S3 calls the policy public and our
     rules do not, "rules-public" for the reverse). ``None`` (no answer) changes nothing. S3 judges the
-    policy only, before Block Public Access; our verdict already accounts for RestrictPublicBuckets, so a
-    public-by-S3 policy that RestrictPublicBuckets neutralises is not a disagreement.
+    policy only, before Block Public Access: ``restricted`` (RestrictPublicBuckets is on, account or
+    bucket) keeps a policy S3 calls public from making the bucket public. ``policy_read=False`` (the
+    policy itself could not be read) makes S3's answer fill the gap instead of disagreeing.
     """
     out = dict(result, reasons=list(result.get("reasons", [])), via=list(result.get("via", [])))
     out["policy_status"] = policy_is_public
@@ -316,18 +413,40 @@ def with_policy_status(result: dict[str, Any], policy_is_public: bool | None) ->
     if policy_is_public is None:
         return out
     ours = "policy" in out["via"] or any("RestrictPublicBuckets is on" in r for r in out["reasons"])
+    if not policy_read:
+        verdict = "public" if policy_is_public else "not public"
+        out["reasons"].append(
+            f"the bucket policy could not be read; AWS's own policy check (GetBucketPolicyStatus) says it is {verdict}"
+        )
+        if policy_is_public and restricted:
+            out["reasons"].append("RestrictPublicBuckets is on: only AWS services and the owner account have access")
+        elif policy_is_public:
+            out["public"] = True
+            out["via"] = sorted(set(out["via"]) | {"policy"})
+        return out
     if policy_is_public and not ours:
         out["policy_status_disagrees"] = "s3-public"
+        if restricted:
+            out["reasons"].append(
+                "AWS's own policy check (GetBucketPolicyStatus) disagrees: it calls the bucket policy public, "
+                "these rules found no public statement; RestrictPublicBuckets is on, so the bucket is not public"
+            )
+            return out
         out["public"] = True
         out["via"] = sorted(set(out["via"]) | {"policy"})
         out["reasons"].append(
-            "S3's own policy status (GetBucketPolicyStatus) says the bucket policy is public, although these "
+            "AWS's own policy check (GetBucketPolicyStatus) disagrees: it calls the bucket policy public, these "
             "rules found no public statement: treated as public (the more severe verdict)"
         )
-    elif not policy_is_public and "policy" in out["via"]:
+    elif not policy_is_public and ours:
         out["policy_status_disagrees"] = "rules-public"
+        outcome = (
+            "kept as public (the more severe verdict)"
+            if "policy" in out["via"]
+            else "RestrictPublicBuckets is on, so the bucket is not public either way"
+        )
         out["reasons"].append(
-            "S3's own policy status (GetBucketPolicyStatus) says the bucket policy is not public; these rules "
-            "found a public statement: kept as public (the more severe verdict)"
+            "AWS's own policy check (GetBucketPolicyStatus) disagrees: it calls the bucket policy not public, "
+            f"these rules found a public statement: {outcome}"
         )
     return out

@@ -22,6 +22,7 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_stat
     error_code,
     read_account_pab,
     read_bucket_state,
+    read_policy_status,
 )
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
 
@@ -248,18 +249,45 @@ class Notifier:
         state = read_bucket_state(s3, report.bucket, account_pab)
         if state.missing:
             report.state_error = "; ".join(state.errors)
+            report.state_missing = True
             return
         errors = account_errors + state.errors
-        result = exposure.assess(state.state)
+        result = self.second_opinion(s3, report, state.state, errors)
         report.block_public_access = exposure.block_public_access_summary(state.state)
         report.state_error = "; ".join(errors) or None
-        if exposure.verdict_is_certain(result, errors):
+        certain = exposure.verdict_is_certain(result, errors)
+        if certain:
             report.assessment = result
         report.allowlisted = exposure.allowlist_reason(
             report.bucket, state.tags, self.config.allowlist, self.config.allow_tag_key, self.config.allow_tag_value
         )
-        if self.config.remediate and result["public"] and not report.allowlisted:
+        # Unreadable or uncertain state: the request's own verdict stands (an attacker can deny our reads).
+        public = result["public"] or (not certain and message.public_unconfirmed(report))
+        if self.config.remediate and public and not report.allowlisted:
             report.remediation = self.remediate(s3, report.bucket, state.state)
+
+    def second_opinion(self, s3: Any, report: message.BucketReport, state: dict[str, Any], errors: list[str]) -> dict:
+        """``assess`` merged with S3's GetBucketPolicyStatus; a disagreement is logged (and told in the email)."""
+        result = exposure.assess(state)
+        status = read_policy_status(s3, report.bucket or "", errors)
+        report.policy_status = status
+        policy_read = not any(error.startswith("policy: ") for error in errors)
+        restricted = bool(
+            exposure.effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))[
+                "RestrictPublicBuckets"
+            ]
+        )
+        merged = exposure.with_policy_status(result, status, restricted=restricted, policy_read=policy_read)
+        if merged["policy_status_disagrees"]:
+            ours = "public" if merged["policy_status_disagrees"] == "rules-public" else "not public"
+            log(
+                "policy_status_disagrees",
+                bucket=report.bucket,
+                ours=ours,
+                s3="public" if status else "not public",
+                public=merged["public"],
+            )
+        return merged
 
     def remediate(self, s3: Any, bucket: str, state: dict[str, Any]) -> str:
         try:

@@ -5,8 +5,16 @@ Body: plain text, what happened / who / when (UTC) / where / verdict now and why
 capped so that the whole message stays well under SNS's 256 KiB limit.
 Message attributes: severity, account, region, bucket (String) so subscribers can filter.
 
+Hostile text: every value that comes from a caller (bucket names, user agents, actors, policy Sids in the
+details, keys, access point names, error messages) goes through ``safe``: control characters, line and
+paragraph separators and bidi controls are escaped (``\\n``, ``\\u2028``), each value is capped, and it is
+only ever interpolated after one of our own fixed line prefixes, so it cannot start a line that looks
+like a heading or a verdict. Invalid bucket names are shown quoted and marked. Raw records are JSON, one
+per line (``json.dumps`` escapes every control and non-ASCII character; a line starts with ``{``), capped.
+
 Severities (most severe first):
-  CRITICAL  the bucket is public now and is not allow-listed
+  CRITICAL  the bucket is public now and is not allow-listed, or a call in the window made it public and its
+            state now cannot be read or is uncertain (the latest change decides; see ``public_requests``)
   WARNING   protection was loosened but the bucket is not public (or its state could not be read)
   NOTICE    the bucket is allow-listed (intentionally public); reported anyway
   INFO      protection was tightened / the bucket is not public
@@ -15,9 +23,11 @@ Severities (most severe first):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import LOOSENS, TIGHTENS, Change, iso
 
@@ -30,6 +40,48 @@ BODY_MAX_BYTES = 200_000
 MAX_BUCKETS_IN_BODY = 20
 MAX_CHANGES_PER_BUCKET = 10
 ACCOUNT_LEVEL = "(account-level)"
+FIELD_MAX = 200
+REASON_MAX = 1000
+RAW_RECORD_MAX = 65_536
+
+# C0 and C1 controls (with DEL), Unicode line/paragraph separators, bidi and other invisible format controls.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_LEGACY_BUCKET_RE = re.compile(r"[A-Za-z0-9._-]{3,255}")  # us-east-1 buckets created before 2018-03-01
+_IP_RE = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_UNREAD_LABELS = {
+    "BPA": "bucket's Block Public Access settings",
+    "account Block Public Access": "account's Block Public Access settings",
+    "policy": "bucket's policy",
+    "ACL": "bucket's ACL",
+    "ownership controls": "bucket's ownership controls",
+    "policy status": "bucket's policy status (GetBucketPolicyStatus)",
+    "tags": "bucket's tags",
+}
+
+
+def safe(value: Any, limit: int = FIELD_MAX) -> str:
+    """A caller-controlled value made safe for one line of the email: escaped, then capped at ``limit``."""
+    text = value if isinstance(value, str) else str(value)
+    text = _UNSAFE.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+    if len(text) > limit:
+        text = f"{text[:limit]}...(+{len(text) - limit} chars)"
+    return text
+
+
+def bucket_name_valid(name: str) -> bool:
+    """S3's bucket naming rules (or the legacy us-east-1 character set); nothing else can be a real bucket."""
+    if _BUCKET_RE.fullmatch(name) and ".." not in name and not _IP_RE.fullmatch(name):
+        return True
+    return bool(_LEGACY_BUCKET_RE.fullmatch(name))
+
+
+def bucket_label(name: str | None) -> str:
+    """The bucket name as shown: as it is when valid, else quoted, escaped and marked."""
+    if name is None:
+        return "unknown"
+    return name if bucket_name_valid(name) else f'"{safe(name, 70)}" (invalid bucket name)'
 
 
 @dataclass
@@ -45,6 +97,8 @@ class BucketReport:
     allowlisted: str | None = None
     remediation: str | None = None
     block_public_access: str | None = None
+    state_missing: bool = False
+    policy_status: bool | None = None
 
 
 @dataclass
@@ -77,11 +131,77 @@ def net_effect(report: BucketReport) -> str | None:
     return directed[-1] if directed else None
 
 
+def _vehicle(change: Change) -> str | None:
+    if change.event_name in ("PutBucketPolicy", "DeleteBucketPolicy"):
+        return "policy"
+    if change.event_name in ("PutBucketAcl", "CreateBucket"):
+        return "acl"
+    if change.event_name == "PutObjectAcl":
+        return f"object-acl {change.key}"
+    return None
+
+
+def _clears(change: Change) -> bool:
+    """Does this call surely undo a public request on its own vehicle (policy, bucket ACL, object ACL)?"""
+    if change.event_name == "DeleteBucketPolicy":
+        return True
+    if change.event_name == "PutBucketPolicy":
+        return change.detail.startswith("new policy is not public")
+    return change.effect == TIGHTENS
+
+
+def public_requests(report: BucketReport) -> list[Change]:
+    """The calls that made the bucket public by their own request and that no later call undid.
+
+    The latest change decides: a non-public policy put or a policy delete undoes a public policy, a
+    non-public ACL undoes a public ACL, turning all four Block Public Access settings on undoes both,
+    BucketOwnerEnforced undoes ACLs. Loosening calls never undo anything.
+    """
+    standing: dict[str, Change] = {}
+    for change in report.changes:
+        vehicle = _vehicle(change)
+        if vehicle and change.request_public:
+            standing[vehicle] = change
+        elif vehicle and _clears(change):
+            standing.pop(vehicle, None)
+        elif change.event_name == "PutBucketPublicAccessBlock" and change.effect == TIGHTENS:
+            standing.clear()
+        elif change.event_name == "PutBucketOwnershipControls" and change.effect == TIGHTENS:
+            standing = {k: v for k, v in standing.items() if k == "policy"}
+    return list(standing.values())
+
+
+def public_unconfirmed(report: BucketReport) -> bool:
+    """Public per the request while the live state could not be read or is uncertain."""
+    return (
+        report.bucket is not None
+        and report.assessment is None
+        and not report.state_missing
+        and bool(public_requests(report))
+    )
+
+
+def unread_reason(state_error: str | None) -> str:
+    """ "policy: AccessDenied; BPA: Throttling" -> "the bucket's policy could not be read: AccessDenied; ..." """
+    parts = []
+    for item in (state_error or "").split(";"):
+        label, _, code = item.strip().partition(": ")
+        if not label:
+            continue
+        if label in _UNREAD_LABELS and code:
+            parts.append(f"the {_UNREAD_LABELS[label]} could not be read: {code}")
+        else:
+            parts.append(item.strip())
+    return safe("; ".join(parts) or "the bucket's state could not be read", REASON_MAX)
+
+
 def severity(report: BucketReport) -> str:
     loosened = net_effect(report) == LOOSENS
     if report.allowlisted:
         return NOTICE
     if report.assessment is not None and report.assessment.get("public"):
+        return CRITICAL
+    if public_unconfirmed(report):
         return CRITICAL
     if loosened:
         return WARNING
@@ -99,14 +219,19 @@ def ascii_text(text: str) -> str:
 def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
     """(tag, bucket part, rest) of the subject for the most severe report."""
     via = "+".join(report.assessment.get("via", [])) if report.assessment else ""
-    where = f"({report.account_id or 'unknown account'}{' ' + report.region if report.region else ''})"
+    where = (
+        f"({safe(report.account_id or 'unknown account', 40)}{' ' + safe(report.region, 30) if report.region else ''})"
+    )
     if report.bucket is None:
         if not any(c.account_level for c in report.changes):
-            points = sorted({c.access_point or "?" for c in report.changes})
+            points = sorted({safe(c.access_point or "?", 60) for c in report.changes})
             return f"[{sev}]", "", f"access point {', '.join(points)} changed {where}"
         text = "account Block Public Access " + ("loosened" if sev == WARNING else "changed")
         return f"[{sev}]", "", f"{text} {where}"
-    target = f"s3://{report.bucket}"
+    target = f"s3://{bucket_label(report.bucket)}"
+    if sev == CRITICAL and report.assessment is None:
+        via = "+".join(sorted({_vehicle(c).split(" ")[0] for c in public_requests(report)}))
+        return "[PUBLIC]", target, f"public per request via {via}, unconfirmed {where}"
     if sev == CRITICAL:
         return "[PUBLIC]", target, f"exposed via {via} {where}"
     if sev == NOTICE:
@@ -123,7 +248,7 @@ def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
 def build_subject(tag: str, target: str, rest: str, more: int = 0) -> str:
     """Join the parts and make the result valid for SNS: ASCII, one line, at most SUBJECT_MAX characters."""
     suffix = f" +{more} more" if more else ""
-    tag, target, rest = (ascii_text(" ".join(p.split())) for p in (tag, target, rest))
+    tag, target, rest = (" ".join(ascii_text(safe(p, SUBJECT_MAX)).split()) for p in (tag, target, rest))
     subject = " ".join(p for p in (tag, target, rest) if p) + suffix
     if len(subject) > SUBJECT_MAX and "(" in rest:
         rest = rest[: rest.rfind("(")].rstrip()
@@ -138,18 +263,19 @@ def build_subject(tag: str, target: str, rest: str, more: int = 0) -> str:
 def _links(report: BucketReport, change: Change | None) -> list[str]:
     region = report.region or (change.region if change else None) or "us-east-1"
     out = []
+    region = quote(region, safe="")
     if report.bucket:
         out.append(
-            f"Bucket permissions: https://{region}.console.aws.amazon.com/s3/buckets/{report.bucket}"
+            f"Bucket permissions: https://{region}.console.aws.amazon.com/s3/buckets/{quote(report.bucket, safe='')}"
             f"?region={region}&tab=permissions"
         )
     else:
         out.append(f"Account Block Public Access: https://{region}.console.aws.amazon.com/s3/settings?region={region}")
     if change and change.event_id:
-        ev_region = change.region or region
+        ev_region = quote(change.region, safe="") if change.region else region
         out.append(
             f"CloudTrail event: https://{ev_region}.console.aws.amazon.com/cloudtrailv2/home"
-            f"?region={ev_region}#/events/{change.event_id}"
+            f"?region={ev_region}#/events/{quote(change.event_id, safe='')}"
         )
     return out
 
@@ -176,22 +302,24 @@ def _next_steps(report: BucketReport, sev: str) -> list[str]:
 
 
 def _describe_change(change: Change) -> list[str]:
-    what = change.event_name + (f" on object {change.key!r}" if change.key else "")
-    what += f" (access point {change.access_point})" if change.access_point else ""
+    what = safe(change.event_name, 60) + (f' on object "{safe(change.key)}"' if change.key else "")
+    what += f" (access point {safe(change.access_point, 60)})" if change.access_point else ""
+    source = safe(change.source_ip or "unknown", 100)
     lines = [
-        f"  - {what}: {change.detail} [{change.effect}]",
-        f"    who:   {change.actor}",
-        f"    when:  {change.event_time or 'unknown'} (UTC)",
-        f"    from:  {change.source_ip or 'unknown'}" + (f" using {change.user_agent}" if change.user_agent else ""),
-        f"    event: {change.event_id or 'unknown'}",
+        f"  - {what}: {safe(change.detail, REASON_MAX)} [{change.effect}]",
+        f"    who:   {safe(change.actor)}",
+        f"    when:  {safe(change.event_time or 'unknown', 40)} (UTC)",
+        f"    from:  {source}" + (f" using {safe(change.user_agent)}" if change.user_agent else ""),
+        f"    event: {safe(change.event_id or 'unknown', 100)}",
     ]
     return lines
 
 
 def _report_section(report: BucketReport) -> list[str]:
     sev = severity(report)
-    title = f"s3://{report.bucket}" if report.bucket else f"Account {report.account_id or 'unknown'} (all buckets)"
-    lines = [f"== {sev}: {title}", f"Account {report.account_id or 'unknown'}, region {report.region or 'n/a'}", ""]
+    account = safe(report.account_id or "unknown", 40)
+    title = f"s3://{bucket_label(report.bucket)}" if report.bucket else f"Account {account} (all buckets)"
+    lines = [f"== {sev}: {title}", f"Account {account}, region {safe(report.region or 'n/a', 30)}", ""]
     lines.append("What happened:")
     shown = report.changes[:MAX_CHANGES_PER_BUCKET]
     for change in shown:
@@ -203,22 +331,31 @@ def _report_section(report: BucketReport) -> list[str]:
         lines.append("Verdict now: not assessed - the call names an access point, not a bucket.")
     elif report.bucket is None:
         lines.append("Verdict now: account-level setting; every bucket in the account is affected.")
+    elif public_unconfirmed(report):
+        lines.append(f"Verdict now: PUBLIC per the request (not confirmed: {unread_reason(report.state_error)})")
+        lines.extend(
+            f"  - {safe(c.event_name, 60)} at {safe(c.event_time or 'unknown', 40)}: {safe(c.detail, REASON_MAX)}"
+            for c in public_requests(report)
+        )
+        lines.extend(_policy_status_lines(report))
     elif report.assessment is None:
         lines.append(
-            f"Verdict now: UNKNOWN - the bucket's state could not be read ({report.state_error or 'no data'})."
+            "Verdict now: UNKNOWN - the bucket's state could not be read "
+            f"({safe(report.state_error or 'no data', REASON_MAX)})."
         )
+        lines.extend(_policy_status_lines(report))
     else:
         verdict = "PUBLIC via " + ", ".join(report.assessment["via"]) if report.assessment["public"] else "not public"
         lines.append(f"Verdict now: {verdict}")
-        lines.extend(f"  - {reason}" for reason in report.assessment.get("reasons", []))
+        lines.extend(f"  - {safe(reason, REASON_MAX)}" for reason in report.assessment.get("reasons", []))
         if report.state_error:
-            lines.append(f"  (partly unknown: {report.state_error})")
+            lines.append(f"  (partly unknown: {safe(report.state_error, REASON_MAX)})")
     if report.block_public_access:
-        lines.append(f"Block Public Access: {report.block_public_access}")
+        lines.append(f"Block Public Access: {safe(report.block_public_access, REASON_MAX)}")
     if report.allowlisted:
-        lines.append(f"Allow-listed: {report.allowlisted}")
+        lines.append(f"Allow-listed: {safe(report.allowlisted, REASON_MAX)}")
     if report.remediation:
-        lines.append(f"Remediation: {report.remediation}")
+        lines.append(f"Remediation: {safe(report.remediation, REASON_MAX)}")
     lines.append("")
     lines.append("What to do:")
     lines.extend(f"  - {step}" for step in _next_steps(report, sev))
@@ -227,13 +364,20 @@ def _report_section(report: BucketReport) -> list[str]:
     return lines
 
 
+def _policy_status_lines(report: BucketReport) -> list[str]:
+    if report.policy_status is None:
+        return []
+    verdict = "public" if report.policy_status else "not public"
+    return [f"  AWS's own policy check (GetBucketPolicyStatus) says the bucket policy is {verdict}."]
+
+
 def _alarm_lines(alarm: Alarm | None) -> list[str]:
     if alarm is None:
         return []
     return [
-        f"Alarm: {alarm.name} ({alarm.state}, was {alarm.previous_state or 'unknown'})"
+        f"Alarm: {safe(alarm.name)} ({safe(alarm.state, 30)}, was {safe(alarm.previous_state or 'unknown', 30)})"
         f" at {iso(alarm.timestamp) or '?'} (UTC)",
-        f"Alarm reason: {alarm.reason or 'n/a'}",
+        f"Alarm reason: {safe(alarm.reason or 'n/a', REASON_MAX)}",
         f"Alarm window: {iso(alarm.window_start) or '?'} .. {iso(alarm.window_end) or '?'} (UTC)",
     ]
 
@@ -242,7 +386,9 @@ def _raw_section(records: list[dict[str, Any]], budget: int) -> list[str]:
     lines = ["", "---- Raw CloudTrail records ----"]
     used = 0
     for index, record in enumerate(records):
-        text = json.dumps(record, sort_keys=True, default=str)
+        text = json.dumps(record, sort_keys=True, default=str)  # one line; controls and non-ASCII escaped
+        if len(text) > RAW_RECORD_MAX:
+            text = f"{text[:RAW_RECORD_MAX]} ...[record truncated: {len(text) - RAW_RECORD_MAX} more characters]"
         if used + len(text) > budget:
             lines.append(f"[truncated: {len(records) - index} of {len(records)} raw records left out (size limit)]")
             break
@@ -273,21 +419,21 @@ def build_message(
         f"bucketguard: {len(reports)} bucket(s)/account(s) with exposure-relevant changes; "
         f"{critical} public now and not allow-listed.",
         *_alarm_lines(alarm),
-        *(notes or []),
+        *(safe(note, REASON_MAX) for note in notes or []),
         "",
     ]
     for report in reports[:MAX_BUCKETS_IN_BODY]:
         lines.extend(_report_section(report))
     if len(reports) > MAX_BUCKETS_IN_BODY:
         rest = reports[MAX_BUCKETS_IN_BODY:]
-        lines.append(f"... and {len(rest)} more: " + ", ".join(r.bucket or ACCOUNT_LEVEL for r in rest[:50]))
+        lines.append(f"... and {len(rest)} more: " + ", ".join(bucket_label(r.bucket) for r in rest[:50]))
     raw = [c.record for r in reports for c in r.changes]
     regions = sorted({r.region for r in reports if r.region})
     attributes = {
         "severity": sev,
-        "account": top.account_id or "unknown",
-        "region": top.region or (regions[0] if regions else "unknown"),
-        "bucket": top.bucket or ACCOUNT_LEVEL,
+        "account": safe(top.account_id or "unknown", 40),
+        "region": safe(top.region or (regions[0] if regions else "unknown"), 30),
+        "bucket": safe(top.bucket, 255) if top.bucket else ACCOUNT_LEVEL,
     }
     return Notification(subject=subject, body=_fit(lines, raw), severity=sev, attributes=attributes)
 
@@ -301,10 +447,10 @@ def build_no_records_message(alarm: Alarm, notes: list[str] | None = None) -> No
         "and the metric filter if this repeats.",
         "",
         *_alarm_lines(alarm),
-        *(notes or []),
+        *(safe(note, REASON_MAX) for note in notes or []),
         "",
-        f"Alarm ARN: {alarm.arn or 'unknown'}",
-        f"Alarm description: {alarm.description or 'n/a'}",
+        f"Alarm ARN: {safe(alarm.arn or 'unknown', 300)}",
+        f"Alarm description: {safe(alarm.description or 'n/a', REASON_MAX)}",
     ]
     attributes = {"severity": WARNING, "account": alarm.account_id or "unknown", "region": alarm.region or "unknown"}
     return Notification(subject=subject, body="\n".join(lines), severity=WARNING, attributes=attributes)
@@ -324,7 +470,7 @@ def build_fallback_message(
         raw = raw[: BODY_MAX_BYTES // 2] + "\n[truncated: size limit]"
     lines = [
         "bucketguard received an event it could not fully process. Check it by hand:",
-        f"Error: {error}",
+        f"Error: {safe(error, REASON_MAX)}",
         *_alarm_lines(alarm),
         "",
         "---- Raw event ----",

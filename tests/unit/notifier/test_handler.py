@@ -502,3 +502,151 @@ def test_lambda_handler_uses_environment(aws, monkeypatch):
     monkeypatch.setattr(handler, "_CLIENTS", None)
     result = handler.lambda_handler(copy.deepcopy(alarm_event()), None)
     assert result["status"] == "published"
+
+
+# ------------------------------------------------------------- issue #14: unreadable state, second opinion
+
+
+def denying(*prefixes, code="AccessDenied"):
+    """A client factory whose S3 client fails every call whose name starts with one of ``prefixes``."""
+    factory = clients()
+
+    class Denying:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            if name.startswith(prefixes):
+                from botocore.exceptions import ClientError
+
+                def fail(**_):
+                    raise ClientError({"Error": {"Code": code, "Message": "no"}}, name)
+
+                return fail
+            return getattr(self.real, name)
+
+    def wrapped(service, region):
+        client = factory(service, region)
+        return Denying(client) if service == "s3" else client
+
+    return wrapped
+
+
+def records_event(*records):
+    return {"Records": list(records)}
+
+
+def put_policy(bucket, policy=PUBLIC_POLICY, minute=5):
+    return record("PutBucketPolicy", bucket, {"bucketPolicy": policy}, when=f"2025-03-01T10:{minute:02d}:00Z")
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "Throttling"])
+def test_public_request_with_unreadable_policy_is_critical(aws, code):
+    """The attacker's policy denies the notifier GetBucketPolicy (and GetBucketPolicyStatus)."""
+    make_bucket(aws["s3"], "bg-hidden", policy=PUBLIC_POLICY, pab=OFF)
+    result = process(records_event(put_policy("bg-hidden")), env(aws["topic"]), denying("get_bucket_policy", code=code))
+    assert result["severity"] == "CRITICAL"
+    (mail,) = sent(aws["topic"])
+    assert mail["subject"] == f"[PUBLIC] s3://bg-hidden public per request via policy, unconfirmed ({ACCOUNT} {REGION})"
+    assert (
+        f"Verdict now: PUBLIC per the request (not confirmed: the bucket's policy could not be read: {code}"
+        in mail["body"]
+    )
+    assert "  - PutBucketPolicy at 2025-03-01T10:05:00Z: new policy is public" in mail["body"]
+
+
+def test_public_request_then_lock_down_is_not_critical(aws):
+    make_bucket(aws["s3"], "bg-closed", pab=dict.fromkeys(OFF, True))
+    lock = record(
+        "PutBucketPublicAccessBlock",
+        "bg-closed",
+        {"PublicAccessBlockConfiguration": dict.fromkeys(OFF, True)},
+        when="2025-03-01T10:07:00Z",
+    )
+    result = process(records_event(put_policy("bg-closed"), lock), env(aws["topic"]), denying("get_bucket_policy"))
+    assert result["severity"] != "CRITICAL"
+    assert "PUBLIC per the request" not in sent(aws["topic"])[0]["body"]
+
+
+def test_later_loosening_does_not_undo_a_public_request(aws):
+    make_bucket(aws["s3"], "bg-open", policy=PUBLIC_POLICY, pab=OFF)
+    later = record("DeleteBucketOwnershipControls", "bg-open", when="2025-03-01T10:08:00Z")
+    result = process(records_event(put_policy("bg-open"), later), env(aws["topic"]), denying("get_bucket_policy"))
+    assert result["severity"] == "CRITICAL"
+
+
+def test_public_request_on_deleted_bucket_is_not_critical(aws):
+    result = process(records_event(put_policy("bg-deleted")), env(aws["topic"]), clients())
+    assert result["severity"] != "CRITICAL"
+    assert "does not exist" in sent(aws["topic"])[0]["body"]
+
+
+def test_unreadable_policy_with_public_policy_status_is_confirmed(aws):
+    """GetBucketPolicy denied, GetBucketPolicyStatus allowed: S3's own answer confirms the exposure."""
+    make_bucket(aws["s3"], "bg-status", policy=PUBLIC_POLICY, pab=OFF)
+    wrapped = denying("get_bucket_policy")
+    real = wrapped
+
+    def only_policy_denied(service, region):
+        client = real(service, region)
+        if service == "s3":
+            client.get_bucket_policy_status = client.real.get_bucket_policy_status
+        return client
+
+    result = process(records_event(put_policy("bg-status")), env(aws["topic"]), only_policy_denied)
+    assert result["severity"] == "CRITICAL"
+    body = sent(aws["topic"])[0]["body"]
+    assert "Verdict now: PUBLIC via policy" in body
+    assert "AWS's own policy check (GetBucketPolicyStatus) says it is public" in body
+
+
+def test_remediation_acts_on_the_request_when_state_is_unreadable(aws):
+    make_bucket(aws["s3"], "bg-fix-hidden", policy=PUBLIC_POLICY, pab=OFF)
+    process(
+        records_event(put_policy("bg-fix-hidden")),
+        env(aws["topic"], remediate="true"),
+        denying("get_bucket_policy"),
+    )
+    config = aws["s3"].get_public_access_block(Bucket="bg-fix-hidden")["PublicAccessBlockConfiguration"]
+    assert all(config.values())
+    assert "re-enabled all four Block Public Access settings" in sent(aws["topic"])[0]["body"]
+
+
+def test_policy_status_disagreement_is_mailed_and_logged(aws, capsys):
+    """moto's GetBucketPolicyStatus calls any statement with a Condition non-public: plumbing only."""
+    attack = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LooksLikeVpceOnly",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::bg-vpce/*",
+                "Condition": {"ForAllValues:StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+            }
+        ],
+    }
+    make_bucket(aws["s3"], "bg-vpce", policy=attack, pab=OFF)
+    result = process(records_event(put_policy("bg-vpce", attack)), env(aws["topic"]), clients())
+    assert result["severity"] == "CRITICAL"
+    body = sent(aws["topic"])[0]["body"]
+    assert "Verdict now: PUBLIC via policy" in body
+    assert "  - AWS's own policy check (GetBucketPolicyStatus) disagrees: it calls the bucket policy not public" in body
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "policy_status_disagrees" in line]
+    assert logged == [
+        {
+            "bucketguard": "policy_status_disagrees",
+            "bucket": "bg-vpce",
+            "ours": "public",
+            "s3": "not public",
+            "public": True,
+        }
+    ]
+
+
+def test_policy_status_agreeing_is_silent(aws, capsys):
+    make_bucket(aws["s3"], "bg-agree", policy=PUBLIC_POLICY, pab=OFF)
+    process(records_event(put_policy("bg-agree")), env(aws["topic"]), clients())
+    assert "disagrees" not in sent(aws["topic"])[0]["body"]
+    assert "policy_status_disagrees" not in capsys.readouterr().out

@@ -107,6 +107,7 @@ def test_expected_actions_exactly():
             "s3:GetBucketAcl",
             "s3:GetBucketOwnershipControls",
             "s3:GetBucketPolicy",
+            "s3:GetBucketPolicyStatus",
             "s3:GetBucketPublicAccessBlock",
             "s3:GetBucketTagging",
             "s3:GetAccountPublicAccessBlock",
