@@ -1,22 +1,30 @@
-"""The fleet playbooks end to end on LocalStack: deploy, verify, drift, teardown (docs/verify.md).
+"""The fleet playbooks end to end on LocalStack: deploy, upgrade, verify, drift, teardown (docs/verify.md).
 
     pytest tests/fleet            (starts LocalStack through scripts/emulators.sh if it is not up)
 
-One account × two regions, derived from inventories/local (its group_vars, its own account id so it shares no
-state with the demo fleet): the LocalStack trail stand-in, deploy.yml, verify.yml (healthy, also with --check),
-a resource deleted by hand in each region, verify.yml again (fails, naming both), teardown.yml without the
-confirmation (refused before any AWS call, nothing deleted), with it (the function, topic and alarms gone, the
-log groups kept), and once more (no change). Each playbook runs as `ansible-playbook` in the checkout, as a
-person or CI would run it.
+Two accounts × three regions, derived from inventories/local (its group_vars, its own account ids so they
+share no state with the demo fleet). Account FRESH is deployed from nothing; account OLD first gets the
+layout of the previous version (a notifier, its invoke permission, async configuration and Errors alarm in
+every region, each region's rule targeting its own notifier), made here with plain boto3 calls, and is
+upgraded in place by the same deploy.yml run. Then: both accounts have exactly one notifier (home region),
+one rule per region (home: the notifier; elsewhere: the home region's default bus, with the forwarder role),
+and the upgraded account equals the fresh one, with the old log groups kept (audit data). Then verify.yml
+(healthy, also with --check), a resource deleted by hand in two regions, verify.yml again (fails, naming
+both), teardown.yml without the confirmation (refused before any AWS call, said once), with it (the stack
+gone, the log groups kept), and once more (no change). Each playbook runs as `ansible-playbook` in the
+checkout, as a person or CI would run it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -27,38 +35,30 @@ from tests.awx.runner_layout import ROOT, LocalStack
 
 pytestmark = pytest.mark.fleet
 
-ACCOUNT = "260000000001"
-HOME, OTHER = "eu-west-3", "us-east-1"
+FRESH, OLD = "260000000001", "260000000002"
+ACCOUNT = FRESH
+HOME, OTHER, THIRD = "eu-west-3", "us-east-1", "eu-central-1"
+REGIONS = (HOME, OTHER, THIRD)
 PREFIX = "bucketguard"
 RULE = f"{PREFIX}-s3-visibility-change"
 DASHBOARD = f"{PREFIX}-s3-visibility"
 FUNCTION = f"{PREFIX}-notifier"
-TOPIC_ARN = f"arn:aws:sns:{HOME}:{ACCOUNT}:{PREFIX}-alerts"
 TRAIL_LOG_GROUP = f"/{PREFIX}/cloudtrail"
 NOTIFIER_LOG_GROUP = f"/aws/lambda/{FUNCTION}"
 VENV_BIN = Path(sys.executable).parent
 
 
 def write_inventory(dest: Path) -> Path:
-    """inventories/local's group_vars with one account of two regions (home eu-west-3)."""
+    """inventories/local's group_vars with two accounts of three regions each (home eu-west-3)."""
     shutil.copytree(ROOT / "inventories" / "local" / "group_vars", dest / "group_vars")
-    hosts = {
-        "all": {
-            "children": {
-                "bucketguard": {
-                    "children": {
-                        f"account_{ACCOUNT}": {
-                            "vars": {"bucketguard_account_id": ACCOUNT, "bucketguard_home_region_name": HOME},
-                            "hosts": {
-                                f"{ACCOUNT}-{HOME}": {"aws_region": HOME},
-                                f"{ACCOUNT}-{OTHER}": {"aws_region": OTHER},
-                            },
-                        }
-                    }
-                }
-            }
+    accounts = {
+        f"account_{account}": {
+            "vars": {"bucketguard_account_id": account, "bucketguard_home_region_name": HOME},
+            "hosts": {f"{account}-{region}": {"aws_region": region} for region in REGIONS},
         }
+        for account in (FRESH, OLD)
     }
+    hosts = {"all": {"children": {"bucketguard": {"children": accounts}}}}
     (dest / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
     return dest
 
@@ -98,89 +98,215 @@ def tail(run: subprocess.CompletedProcess[str]) -> str:
     return (run.stdout + run.stderr)[-6000:]
 
 
-def client(localstack: LocalStack, service: str, region: str):
+def client(localstack: LocalStack, service: str, region: str, account: str = FRESH):
     return boto3.client(
         service,
         region_name=region,
         endpoint_url=localstack.url,
-        aws_access_key_id=ACCOUNT,
+        aws_access_key_id=account,
         aws_secret_access_key="test",
     )
 
 
-def function_exists(localstack: LocalStack, region: str) -> bool:
-    try:
-        client(localstack, "lambda", region).get_function(FunctionName=FUNCTION)
-    except client(localstack, "lambda", region).exceptions.ResourceNotFoundException:
-        return False
-    return True
+def functions(localstack: LocalStack, account: str, region: str) -> list[str]:
+    return sorted(
+        f["FunctionName"] for f in client(localstack, "lambda", region, account).list_functions()["Functions"]
+    )
 
 
-def log_group_exists(localstack: LocalStack, region: str, name: str) -> bool:
-    groups = client(localstack, "logs", region).describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+def log_group_exists(localstack: LocalStack, region: str, name: str, account: str = FRESH) -> bool:
+    groups = client(localstack, "logs", region, account).describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return any(g["logGroupName"] == name for g in groups)
 
 
-def topic_exists(localstack: LocalStack) -> bool:
-    topics = client(localstack, "sns", HOME).list_topics()["Topics"]
-    return any(t["TopicArn"] == TOPIC_ARN for t in topics)
+def topic_exists(localstack: LocalStack, account: str = FRESH) -> bool:
+    topics = client(localstack, "sns", HOME, account).list_topics()["Topics"]
+    return any(t["TopicArn"] == f"arn:aws:sns:{HOME}:{account}:{PREFIX}-alerts" for t in topics)
 
 
-def alarms(localstack: LocalStack) -> list[str]:
-    found = client(localstack, "cloudwatch", HOME).describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+def alarms(localstack: LocalStack, region: str = HOME, account: str = FRESH) -> list[str]:
+    found = client(localstack, "cloudwatch", region, account).describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
     return sorted(a["AlarmName"] for a in found)
 
 
-def test_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_path: Path) -> None:
+def snapshot(localstack: LocalStack, account: str) -> dict:
+    """What bucketguard made in the account, with the account id replaced by ACCOUNT (to compare two accounts)."""
+    out: dict = {"roles": sorted(r["RoleName"] for r in client(localstack, "iam", HOME, account).list_roles()["Roles"])}
+    for region in REGIONS:
+        lam = client(localstack, "lambda", region, account)
+        events = client(localstack, "events", region, account)
+        names = functions(localstack, account, region)
+        rules = [r["Name"] for r in events.list_rules(NamePrefix=PREFIX)["Rules"]]
+        out[region] = {
+            "functions": names,
+            "permissions": sorted(
+                st["Sid"] for n in names for st in json.loads(lam.get_policy(FunctionName=n)["Policy"])["Statement"]
+            ),
+            "invoke_configs": sorted(
+                c["DestinationConfig"]["OnFailure"].get("Destination", "")
+                for n in names
+                for c in lam.list_function_event_invoke_configs(FunctionName=n)["FunctionEventInvokeConfigs"]
+            ),
+            "rules": {
+                rule: sorted(
+                    (t["Id"], t["Arn"], t.get("RoleArn")) for t in events.list_targets_by_rule(Rule=rule)["Targets"]
+                )
+                for rule in rules
+            },
+            "alarms": sorted(
+                (a["AlarmName"], tuple(a.get("AlarmActions", [])))
+                for a in client(localstack, "cloudwatch", region, account).describe_alarms(AlarmNamePrefix=PREFIX)[
+                    "MetricAlarms"
+                ]
+            ),
+        }
+    return json.loads(json.dumps(out, default=list).replace(account, "ACCOUNT"))
+
+
+def make_previous_version(localstack: LocalStack, account: str) -> None:
+    """The layout of the previous version, with plain boto3 calls: a notifier in every region, each with its
+    invoke permission, async configuration (failures to the home topic) and Errors alarm, each region's rule
+    targeting its own region's notifier, and each notifier's log group with a log line (audit data)."""
+    iam = client(localstack, "iam", HOME, account)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName=f"{PREFIX}-notifier-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bucketguard_notifier/__init__.py", "")
+    topic = f"arn:aws:sns:{HOME}:{account}:{PREFIX}-alerts"
+    for region in REGIONS:
+        lam = client(localstack, "lambda", region, account)
+        arn = lam.create_function(
+            FunctionName=FUNCTION,
+            Runtime="python3.13",
+            Role=role,
+            Handler="bucketguard_notifier.handler.lambda_handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )["FunctionArn"]
+        rule_arn = client(localstack, "events", region, account).put_rule(
+            Name=RULE, EventPattern=json.dumps({"source": ["aws.s3"]})
+        )["RuleArn"]
+        client(localstack, "events", region, account).put_targets(Rule=RULE, Targets=[{"Id": "notifier", "Arn": arn}])
+        lam.add_permission(
+            FunctionName=FUNCTION,
+            StatementId="bucketguard-eventbridge-rule",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+        lam.put_function_event_invoke_config(
+            FunctionName=FUNCTION,
+            MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": topic}},
+        )
+        client(localstack, "cloudwatch", region, account).put_metric_alarm(
+            AlarmName=f"{PREFIX}-notifier-errors",
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": FUNCTION}],
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        logs = client(localstack, "logs", region, account)
+        logs.create_log_group(logGroupName=NOTIFIER_LOG_GROUP)
+        logs.create_log_stream(logGroupName=NOTIFIER_LOG_GROUP, logStreamName="old")
+        logs.put_log_events(
+            logGroupName=NOTIFIER_LOG_GROUP,
+            logStreamName="old",
+            logEvents=[{"timestamp": 1764600000000, "message": '{"bucketguard": "reported", "event_id": "old"}'}],
+        )
+
+
+def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_path: Path) -> None:
     inventory = write_inventory(tmp_path / "inventory")
     port = localstack.port
-    hosts = {f"{ACCOUNT}-{HOME}", f"{ACCOUNT}-{OTHER}"}
+    hosts = {f"{account}-{region}" for account in (FRESH, OLD) for region in REGIONS}
 
     # LocalStack has no CloudTrail: the local fleet points the stack at an existing log group (trail_manage false).
     stand_in = playbook(inventory, port, "scripts/local_trail_stand_in.yml")
     assert stand_in.returncode == 0, tail(stand_in)
+    make_previous_version(localstack, OLD)
+    assert all(functions(localstack, OLD, region) == [FUNCTION] for region in REGIONS)
+
     deploy = playbook(inventory, port, "playbooks/deploy.yml")
     assert deploy.returncode == 0, tail(deploy)
+
+    # One notifier per account (home region); one rule per region: home -> the notifier, elsewhere -> the
+    # home region's default bus with the forwarder role. The upgraded account equals the fresh one.
+    fresh = snapshot(localstack, FRESH)
+    assert fresh[HOME]["functions"] == [FUNCTION]
+    assert fresh[HOME]["rules"] == {RULE: [["notifier", f"arn:aws:lambda:{HOME}:ACCOUNT:function:{FUNCTION}", None]]}
+    for region in (OTHER, THIRD):
+        assert fresh[region]["functions"] == []
+        assert fresh[region]["rules"] == {
+            RULE: [
+                [
+                    "home-event-bus",
+                    f"arn:aws:events:{HOME}:ACCOUNT:event-bus/default",
+                    f"arn:aws:iam::ACCOUNT:role/{PREFIX}-event-forwarder",
+                ]
+            ]
+        }
+    assert f"{PREFIX}-event-forwarder" in fresh["roles"] and f"{PREFIX}-notifier-role" in fresh["roles"]
+    assert snapshot(localstack, OLD) == fresh
+    for region in REGIONS:  # audit data kept: the old notifier log groups, with their lines
+        assert log_group_exists(localstack, region, NOTIFIER_LOG_GROUP, OLD)
+        events = client(localstack, "logs", region, OLD).filter_log_events(logGroupName=NOTIFIER_LOG_GROUP)["events"]
+        assert any('"event_id": "old"' in e["message"] for e in events)
 
     # A healthy fleet: verify passes, changes nothing, and says so - also in check mode.
     for args in ((), ("--check",)):
         verify = playbook(inventory, port, "playbooks/verify.yml", *args)
         assert verify.returncode == 0, tail(verify)
-        assert "bucketguard fleet healthy: 2 account-region(s) OK." in verify.stdout, tail(verify)
-        assert f"{ACCOUNT} {HOME}: OK" in verify.stdout and f"{ACCOUNT} {OTHER}: OK" in verify.stdout
+        assert "bucketguard fleet healthy: 6 account-region(s) OK." in verify.stdout, tail(verify)
+        assert f"{FRESH} {HOME}: OK" in verify.stdout and f"{OLD} {OTHER}: OK" in verify.stdout
         assert set(changed_counts(verify)) == hosts and set(changed_counts(verify).values()) == {0}, tail(verify)
 
-    # Drift by hand: the fast-path rule of the other region and the home region's dashboard.
+    # Drift by hand: a region whose rule no longer reaches the home bus, and the home region's dashboard.
     events = client(localstack, "events", OTHER)
-    events.remove_targets(Rule=RULE, Ids=[t["Id"] for t in events.list_targets_by_rule(Rule=RULE)["Targets"]])
-    events.delete_rule(Name=RULE)
+    events.put_targets(
+        Rule=RULE, Targets=[{"Id": "home-event-bus", "Arn": f"arn:aws:events:{OTHER}:{FRESH}:event-bus/default"}]
+    )
     client(localstack, "cloudwatch", HOME).delete_dashboards(DashboardNames=[DASHBOARD])
 
     drift = playbook(inventory, port, "playbooks/verify.yml")
     assert drift.returncode != 0, tail(drift)
-    assert "bucketguard fleet DRIFT: 2 finding(s) on 2 of 2 account-region(s)." in drift.stdout, tail(drift)
-    assert f"{ACCOUNT} {OTHER}: EventBridge rule {RULE} is missing" in drift.stdout, tail(drift)
-    assert f"{ACCOUNT} {HOME}: dashboard {DASHBOARD} is missing" in drift.stdout, tail(drift)
+    assert "bucketguard fleet DRIFT: 2 finding(s) on 2 of 6 account-region(s)." in drift.stdout, tail(drift)
+    assert f"{FRESH} {OTHER}: EventBridge rule {RULE} does not reach the {HOME} event bus" in drift.stdout, tail(drift)
+    assert f"{FRESH} {HOME}: dashboard {DASHBOARD} is missing" in drift.stdout, tail(drift)
     assert "Drift: 2 finding(s)." in drift.stdout + drift.stderr, tail(drift)
 
-    # Teardown without the confirmation: refused by its first task, before any role (or AWS) call.
+    # Teardown without the confirmation: refused once, before any role (or AWS) call.
     refused = playbook(inventory, port, "playbooks/teardown.yml")
     assert refused.returncode != 0, tail(refused)
-    assert 'Refusing to tear down: set bucketguard_teardown_confirm to "teardown"' in refused.stdout + refused.stderr
+    assert (refused.stdout + refused.stderr).count("Refusing to tear down: set bucketguard_teardown_confirm") == 1
     assert "bucketguard.visibility." not in refused.stdout, "a role ran without the confirmation:\n" + tail(refused)
-    assert function_exists(localstack, HOME) and function_exists(localstack, OTHER)
+    assert functions(localstack, FRESH, HOME) == [FUNCTION]
     assert topic_exists(localstack) and alarms(localstack)
 
     # With it: the stack is gone, the audit data kept, and the playbook says what it kept.
     teardown = playbook(inventory, port, "playbooks/teardown.yml", "-e", "bucketguard_teardown_confirm=teardown")
     assert teardown.returncode == 0, tail(teardown)
-    assert not function_exists(localstack, HOME) and not function_exists(localstack, OTHER)
-    assert not topic_exists(localstack)
-    assert alarms(localstack) == []
-    assert log_group_exists(localstack, HOME, TRAIL_LOG_GROUP)
-    assert log_group_exists(localstack, HOME, NOTIFIER_LOG_GROUP) and log_group_exists(
-        localstack, OTHER, NOTIFIER_LOG_GROUP
-    )
+    for account in (FRESH, OLD):
+        assert all(functions(localstack, account, region) == [] for region in REGIONS)
+        assert not topic_exists(localstack, account)
+        assert all(alarms(localstack, region, account) == [] for region in REGIONS)
+        assert all(
+            client(localstack, "events", r, account).list_rules(NamePrefix=PREFIX)["Rules"] == [] for r in REGIONS
+        )
+        assert log_group_exists(localstack, HOME, TRAIL_LOG_GROUP, account)
+        assert log_group_exists(localstack, HOME, NOTIFIER_LOG_GROUP, account)
+    assert log_group_exists(localstack, OTHER, NOTIFIER_LOG_GROUP, OLD)
     assert "Kept (audit data):" in teardown.stdout and NOTIFIER_LOG_GROUP in teardown.stdout, tail(teardown)
 
     # And again: nothing left to do.

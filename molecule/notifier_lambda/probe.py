@@ -1,0 +1,99 @@
+"""Read the fast-path rule (with the reader verify.yml ships), try its pattern, follow a forwarded event.
+
+Usage: probe.py CONFIG_JSON. CONFIG: endpoint_url, region, access_key, secret_key, rule_name, records (path
+of the annotated CloudTrail records), and forward_from (this region, when it is not the home region) with
+home_region. Prints JSON: what files/verify/alarm_probe.py reads (rule, targets, errors); tests - for each
+record, the deployed pattern's TestEventPattern result beside the record's annotation; forwarded - when
+forward_from is set, the event a watched call put on this region's bus became on the home region's bus
+(read through a temporary rule and SQS queue there, removed afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "files" / "verify"))
+
+import alarm_probe  # the collection's own reader, found through the path above
+
+
+def envelope(record: dict) -> dict:
+    """The EventBridge event CloudTrail makes of a record ("AWS API Call via CloudTrail")."""
+    return {
+        "version": "0",
+        "id": record["eventID"],
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws." + record["eventSource"].split(".")[0],
+        "account": record["recipientAccountId"],
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": {k: v for k, v in record.items() if not k.startswith("_bucketguard")},
+    }
+
+
+def follow_forward(config: dict, session_for) -> dict | None:
+    """Put a watched call on this region's bus; return the event that reached the home region's bus."""
+    home = session_for(config["home_region"])
+    sqs = home.client("sqs", endpoint_url=config["endpoint_url"])
+    events_home = home.client("events", endpoint_url=config["endpoint_url"])
+    name = f"bucketguard-probe-{uuid.uuid4().hex[:8]}"
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    marker = f"probe-{uuid.uuid4()}"
+    try:
+        events_home.put_rule(Name=name, EventPattern=json.dumps({"detail": {"eventID": [marker]}}))
+        events_home.put_targets(Rule=name, Targets=[{"Id": "probe", "Arn": arn}])
+        detail = {
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "PutBucketPolicy",
+            "awsRegion": config["forward_from"],
+            "eventID": marker,
+            "requestParameters": {"bucketName": "probe-bucket"},
+        }
+        here = session_for(config["forward_from"]).client("events", endpoint_url=config["endpoint_url"])
+        here.put_events(
+            Entries=[{"Source": "aws.s3", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(detail)}]
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2).get("Messages", []):
+                return json.loads(message["Body"])
+        return None
+    finally:
+        events_home.remove_targets(Rule=name, Ids=["probe"])
+        events_home.delete_rule(Name=name)
+        sqs.delete_queue(QueueUrl=queue)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    session = alarm_probe.session_from(config)
+    out = alarm_probe.probe(config, session)
+    out["tests"] = []
+    if out["rule"]:
+        events = session.client("events", endpoint_url=config["endpoint_url"])
+        pattern = json.dumps(out["rule"]["pattern"])
+        with open(config["records"], encoding="utf-8") as handle:
+            records = json.load(handle)
+        for record in records:
+            result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
+            out["tests"].append(
+                {
+                    "event": record["eventName"],
+                    "failed": "errorCode" in record,
+                    "expected": record["_bucketguard_alarm_expect"]["visibility"],
+                    "matched": result,
+                }
+            )
+    if config.get("forward_from"):
+        out["forwarded"] = follow_forward(config, lambda region: alarm_probe.session_from({**config, "region": region}))
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
