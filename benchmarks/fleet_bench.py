@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Fleet benchmark on LocalStack: how long a rollout takes for N accounts × M regions.
 
-For each fleet size (default 10 × 3, then 1 × 1) on a fresh LocalStack:
+For each fleet size (default 10 × 3, 30 × 3, then 1 × 1) on a fresh LocalStack:
   1. first rollout of playbooks/deploy.yml,
   2. the same again (must report changed=0: idempotent),
   3. a --check run,
-and prints wall time, seconds per account-region, tasks per host (from the play recap) and the
-number of changed tasks. Numbers only, no assertions on time: see benchmarks/README.md.
+and prints wall time, seconds per account-region, tasks per host (from the play recap: ok + skipped +
+failed, split between home-region hosts and the other regions' hosts) and the number of changed tasks.
+Numbers only, no assertions on time: see benchmarks/README.md.
 
-  .venv/bin/python benchmarks/fleet_bench.py [--fleet 10x3 --fleet 1x1] [--forks 10]
+  .venv/bin/python benchmarks/fleet_bench.py [--fleet 10x3 --fleet 30x3 --fleet 1x1] [--forks 10]
 """
 
 from __future__ import annotations
@@ -56,15 +57,24 @@ def run(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, str, int
     return time.monotonic() - start, log.read_text(), proc.returncode
 
 
-def recap(text: str) -> dict[str, int]:
+def recap(text: str) -> dict[str, float]:
     hosts = [m.groupdict() for m in RECAP.finditer(text)]
     if not hosts:
-        return {"hosts": 0, "tasks_per_host": 0, "changed": 0, "failed": 0}
-    # "ok" already counts the changed tasks.
-    tasks = [int(h["ok"]) + int(h["skipped"]) + int(h["failed"]) for h in hosts]
+        return {"hosts": 0, "tasks_per_host": 0, "home": 0, "other": 0, "changed": 0, "failed": 0}
+
+    def tasks(h: dict) -> int:  # "ok" already counts the changed tasks
+        return int(h["ok"]) + int(h["skipped"]) + int(h["failed"])
+
+    def mean(values: list[int]) -> float:
+        return round(sum(values) / len(values), 1) if values else 0
+
+    home = [tasks(h) for h in hosts if h["host"].endswith(REGIONS[0])]
+    other = [tasks(h) for h in hosts if not h["host"].endswith(REGIONS[0])]
     return {
         "hosts": len(hosts),
-        "tasks_per_host": round(sum(tasks) / len(tasks), 1),
+        "tasks_per_host": mean(home + other),
+        "home": mean(home),
+        "other": mean(other),
         "changed": sum(int(h["changed"]) for h in hosts),
         "failed": sum(int(h["failed"]) + int(h["unreachable"]) for h in hosts),
     }
@@ -103,6 +113,8 @@ def bench(accounts: int, regions: int, forks: int, port: int, workdir: Path) -> 
                     "seconds": round(seconds, 1),
                     "per_host": round(seconds / max(r["hosts"], 1), 2),
                     "tasks_per_host": r["tasks_per_host"],
+                    "home": r["home"],
+                    "other": r["other"],
                     "changed": r["changed"],
                     "failed": r["failed"] + (1 if rc and not r["failed"] else 0),
                     "log": str(log),
@@ -119,18 +131,21 @@ def main() -> int:
     p.add_argument("--forks", type=int, default=int(os.environ.get("BENCH_FORKS", "10")))
     p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOCALSTACK_PORT", "4599")))
     args = p.parse_args()
-    fleets = args.fleet or [os.environ.get("BENCH_FLEET", "10x3"), "1x1"]
+    fleets = args.fleet or [os.environ.get("BENCH_FLEET", "10x3"), "30x3", "1x1"]
     workdir = Path(tempfile.mkdtemp(prefix="bucketguard-bench-"))
     rows = []
     for fleet in fleets:
         accounts, regions = (int(x) for x in fleet.lower().split("x"))
         rows += bench(accounts, regions, args.forks, args.port, workdir)
-    header = f"{'fleet':<8} {'run':<20} {'wall s':>8} {'s/host':>7} {'tasks/host':>10} {'changed':>8} {'failed':>7}"
+    header = (
+        f"{'fleet':<8} {'run':<20} {'wall s':>8} {'s/host':>7} {'tasks/host':>10} {'home':>6} {'other':>6} "
+        f"{'changed':>8} {'failed':>7}"
+    )
     print(f"\nforks={args.forks}, logs in {workdir}\n{header}\n{'-' * len(header)}")
     for r in rows:
         print(
             f"{r['fleet']:<8} {r['run']:<20} {r['seconds']:>8} {r['per_host']:>7} {r['tasks_per_host']:>10} "
-            f"{r['changed']:>8} {r['failed']:>7}"
+            f"{r['home']:>6} {r['other']:>6} {r['changed']:>8} {r['failed']:>7}"
         )
     return 1 if any(r["failed"] for r in rows) else 0
 

@@ -45,7 +45,9 @@ stage "lint: ansible-lint (production)" ansible-lint --offline -q
 stage "unit: pytest" pytest -q tests/unit
 # The LocalStack-backed suites share the one LocalStack started above.
 stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
-stage "fleet: deploy, verify, drift, teardown" pytest -q -m fleet tests/fleet
+stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests/fleet
+# The live smoke test against LocalStack (BUCKETGUARD_LIVE unset), so it cannot rot; users run it on AWS.
+stage "live smoke (LocalStack)" env -u BUCKETGUARD_LIVE pytest -q -m live tests/live
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 

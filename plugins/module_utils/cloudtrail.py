@@ -71,6 +71,12 @@ EXPOSURE_EVENTS_OPTIONAL = ("PutObjectAcl", "CreateBucket")
 EXPOSURE_EVENTS = frozenset(EXPOSURE_EVENTS_DEFAULT + EXPOSURE_EVENTS_OPTIONAL)
 
 
+def record_search_pattern() -> str:
+    """The notifier's FilterLogEvents pattern: every record of a call it understands (it re-checks each)."""
+    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(EXPOSURE_EVENTS))
+    return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) }}'
+
+
 def watched_event_names(object_acl: bool = False, create_bucket: bool = False, extra=()) -> list[str]:
     """The event names to watch: the default list, the opt-in ones asked for, then ``extra``; each once."""
     names = list(EXPOSURE_EVENTS_DEFAULT)

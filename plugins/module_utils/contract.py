@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
-    EXPOSURE_EVENTS,
+    record_search_pattern,
     watched_event_names,
 )
 
@@ -50,12 +50,6 @@ def metric_filter_pattern(event_names: list[str] | tuple[str, ...]) -> str:
     """CloudWatch Logs pattern: successful calls from s3.amazonaws.com with one of ``event_names``."""
     names = " || ".join(f'($.eventName = "{name}")' for name in event_names)
     return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) && ($.errorCode NOT EXISTS) }}'
-
-
-def record_search_pattern() -> str:
-    """The notifier's FilterLogEvents pattern: every record of a call it understands (it re-checks each)."""
-    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(EXPOSURE_EVENTS))
-    return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) }}'
 
 
 def event_pattern(event_names: list[str] | tuple[str, ...]) -> dict:
@@ -164,8 +158,8 @@ def host_problems(host: str, hv: Any) -> list[str]:
     out: list[str] = []
     account = get("bucketguard_account_id")
     if not isinstance(account, str) or not ACCOUNT_ID_RE.match(account):
-        hint = " (quote it in YAML: a number loses leading zeros)" if isinstance(account, int) else ""
-        out.append(f"bucketguard_account_id must be a string of 12 digits{hint}, got {account!r}.")
+        hint = ", quoted in YAML (a number loses its leading zeros)" if isinstance(account, int) else ""
+        out.append(f"bucketguard_account_id must be 12 digits{hint}, got {account!r}.")
     for name in ("aws_region", "bucketguard_home_region_name"):
         value = get(name)
         if value is None and name == "bucketguard_home_region_name":

@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -223,7 +224,9 @@ def make_previous_version(localstack: LocalStack, account: str) -> None:
         logs.put_log_events(
             logGroupName=NOTIFIER_LOG_GROUP,
             logStreamName="old",
-            logEvents=[{"timestamp": 1764600000000, "message": '{"bucketguard": "reported", "event_id": "old"}'}],
+            logEvents=[
+                {"timestamp": int(time.time() * 1000), "message": '{"bucketguard": "reported", "event_id": "old"}'}
+            ],
         )
 
 

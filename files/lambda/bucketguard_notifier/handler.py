@@ -147,9 +147,8 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def trail_filter_pattern() -> str:
-    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(cloudtrail.EXPOSURE_EVENTS))
-    return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) }}'
+# The record search is derived from the contract's one list of watched calls.
+trail_filter_pattern = cloudtrail.record_search_pattern
 
 
 def fetch_records(logs: Any, log_group: str, start: datetime, end: datetime, limit: int) -> tuple[list[dict], bool]:

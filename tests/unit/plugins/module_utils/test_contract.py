@@ -1,0 +1,131 @@
+"""The fleet inventory check (contract.fleet_problems) and the patterns derived from the one list of watched calls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail, contract
+
+ACCOUNT = "123456789012"
+
+
+def host(region: str = "eu-west-3", home: bool = True, **extra) -> dict:
+    return {
+        "bucketguard_account_id": ACCOUNT,
+        "aws_region": region,
+        "bucketguard_home_region": home,
+        "bucketguard_home_region_name": "eu-west-3",
+        **extra,
+    }
+
+
+def fleet(**extra) -> dict:
+    return {f"{ACCOUNT}-eu-west-3": host(**extra), f"{ACCOUNT}-us-east-1": host("us-east-1", False, **extra)}
+
+
+def test_a_good_fleet_has_no_problem():
+    assert contract.fleet_problems(fleet()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("bucketguard_account_id", "12345678901", "bucketguard_account_id must be 12 digits"),
+        ("bucketguard_account_id", "123456789012\n", "bucketguard_account_id must be 12 digits"),
+        ("bucketguard_account_id", 123456789012, "quoted in YAML"),
+        ("aws_region", "us-east-1\n", "aws_region must be a region name"),
+        ("aws_region", "US-EAST-1", "aws_region must be a region name"),
+        ("bucketguard_name_prefix", "Bad_Prefix", "bucketguard_name_prefix must be"),
+        ("bucketguard_name_prefix", "ok\n", "bucketguard_name_prefix must be"),
+        ("bucketguard_partition", "aws-iso", "bucketguard_partition must be one of"),
+        ("bucketguard_central_topic_arn", "arn:aws:sns:eu-west-3:123456789012:t\n", "must be an SNS topic ARN"),
+        ("bucketguard_central_topic_arn", "arn:aws-iso:sns:eu-west-3:123456789012:t", "must be an SNS topic ARN"),
+        ("bucketguard_central_topic_arn", "arn:aws-cn:sns:eu-west-3:123456789012:t", "is in the partition 'aws-cn'"),
+        ("bucketguard_assume_role_arn", "arn:aws:iam::123:role/x", "must be an IAM role ARN"),
+        ("bucketguard_endpoint_url", "ftp://x", "bucketguard_endpoint_url must be an http(s) URL"),
+        ("bucketguard_tags", {"aws:owner": "me"}, "not start with 'aws:'"),
+        ("bucketguard_tags", {"team": ["a", "b"]}, "a scalar"),
+        ("bucketguard_tags", {"k" * 129: "v"}, "1-128 characters"),
+        ("bucketguard_tags", ["not", "a", "dict"], "must be a dict of tags"),
+        ("sns_email_subscribers", ["not-an-email"], "sns_email_subscribers has addresses that are not valid"),
+        ("sns_email_subscribers", "ok@example.com\nbad", "sns_email_subscribers has addresses that are not valid"),
+        ("bucketguard_home_region", "maybe", "bucketguard_home_region must be true or false"),
+    ],
+)
+def test_a_bad_value_names_the_host_and_the_variable(name, value, message):
+    problems = contract.fleet_problems({f"{ACCOUNT}-eu-west-3": host(**{name: value})})
+    assert any(message in p and p.startswith(f"{ACCOUNT}-eu-west-3: ") for p in problems), problems
+
+
+def test_text_survey_answers_for_subscribers_are_split():
+    assert contract.split_emails("a@example.com; b@example.com\nc@example.com,") == [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+    ]
+    assert contract.fleet_problems(fleet(sns_email_subscribers="a@example.com\nb@example.com")) == []
+
+
+def test_a_missing_home_region_name_names_the_account():
+    hosts = fleet()
+    for hv in hosts.values():
+        del hv["bucketguard_home_region_name"]
+    problems = contract.fleet_problems(hosts)
+    assert any("bucketguard_home_region_name is not set" in p and ACCOUNT in p for p in problems), problems
+
+
+def test_a_region_whose_home_region_is_not_in_the_inventory_is_refused():
+    problems = contract.fleet_problems({f"{ACCOUNT}-us-east-1": host("us-east-1", False)})
+    assert problems == [
+        f"account {ACCOUNT}: needs exactly one host with bucketguard_home_region true, has 0 "
+        "(its home region eu-west-3 is not in the inventory)."
+    ]
+
+
+def test_two_home_hosts_or_a_home_host_in_the_wrong_region_are_refused():
+    two = {**fleet(), f"{ACCOUNT}-us-east-1": host("us-east-1", True)}
+    assert any("has 2" in p for p in contract.fleet_problems(two))
+    wrong = {f"{ACCOUNT}-us-east-1": host("us-east-1", True)}
+    assert any("is not bucketguard_home_region_name eu-west-3" in p for p in contract.fleet_problems(wrong))
+
+
+def test_hosts_of_one_account_must_agree_on_the_home_region():
+    hosts = fleet()
+    hosts[f"{ACCOUNT}-us-east-1"]["bucketguard_home_region_name"] = "us-east-1"
+    assert any("disagree on bucketguard_home_region_name" in p for p in contract.fleet_problems(hosts))
+
+
+def test_renamed_inputs_are_warned_about():
+    assert contract.deprecated_inputs({"alarm_rule_name": "x"}) == [
+        "alarm_rule_name is deprecated and will be removed in 0.3.0: use notifier_lambda_event_rule_name."
+    ]
+    assert contract.deprecated_inputs(host()) == []
+
+
+# --------------------------------------------------------------------------- one list, every consumer
+
+
+def test_every_pattern_is_derived_from_the_one_list(monkeypatch):
+    """Change the list: the metric filter, the EventBridge pattern, the query and the notifier's search follow."""
+    names = contract.watched_event_names()
+    assert names == list(cloudtrail.EXPOSURE_EVENTS_DEFAULT)
+    assert contract.metric_filter_pattern(names).count("$.eventName") == len(names)
+    assert contract.event_pattern(names)["detail"]["eventName"] == names
+    assert json.dumps(names) in contract.insights_query("/g", names, 10)
+    monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS_DEFAULT", ("PutBucketPolicy",))
+    monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS", frozenset({"PutBucketPolicy"}))
+    assert cloudtrail.watched_event_names() == ["PutBucketPolicy"]
+    from bucketguard_notifier import handler
+
+    assert (
+        handler.trail_filter_pattern()
+        == contract.record_search_pattern()
+        == ('{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPolicy")) }')
+    )
+
+
+def test_opt_ins_are_added_once_after_the_default_list():
+    names = cloudtrail.watched_event_names(object_acl=True, create_bucket=True, extra=["PutObjectAcl"])
+    assert names[-2:] == ["PutObjectAcl", "CreateBucket"] and len(names) == len(set(names))
+    assert set(cloudtrail.EXPOSURE_EVENTS) == set(names)
