@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -36,7 +37,9 @@ from tests.awx.runner_layout import ROOT, LocalStack
 
 pytestmark = pytest.mark.fleet
 
-FRESH, OLD = "260000000001", "260000000002"
+# Fresh account ids for each run: LocalStack keeps state between runs of the same server.
+_RUN = random.SystemRandom().randrange(10**9)
+FRESH, OLD = f"26{2 * _RUN:010d}", f"26{2 * _RUN + 1:010d}"
 ACCOUNT = FRESH
 HOME, OTHER, THIRD = "eu-west-3", "us-east-1", "eu-central-1"
 REGIONS = (HOME, OTHER, THIRD)

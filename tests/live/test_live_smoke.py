@@ -30,6 +30,7 @@ import importlib.util
 import io
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -71,7 +72,9 @@ class Target:
             if caller != self.account:
                 pytest.fail(f"BUCKETGUARD_LIVE_ACCOUNT is {self.account!r} but the credentials are for {caller}")
         else:
-            self.account, self.home, self.other = "280000000001", "eu-west-3", "us-east-1"
+            # A fresh account id for each run: LocalStack keeps state between runs of the same server.
+            self.account = f"28{random.SystemRandom().randrange(10**10):010d}"
+            self.home, self.other = "eu-west-3", "us-east-1"
 
     def client(self, service: str, region: str):
         if LIVE_AWS:
