@@ -6,13 +6,15 @@ Two accounts × three regions, derived from inventories/local (its group_vars, i
 share no state with the demo fleet). Account FRESH is deployed from nothing; account OLD first gets the
 layout of the previous version (a notifier, its invoke permission, async configuration and Errors alarm in
 every region, each region's rule targeting its own notifier), made here with plain boto3 calls, and is
-upgraded in place by the same deploy.yml run. Then: both accounts have exactly one notifier (home region),
-one rule per region (home: the notifier; elsewhere: the home region's default bus, with the forwarder role),
-and the upgraded account equals the fresh one, with the old log groups kept (audit data). Then verify.yml
-(healthy, also with --check), a resource deleted by hand in two regions, verify.yml again (fails, naming
-both), teardown.yml without the confirmation (refused before any AWS call, said once), with it (the stack
-gone, the log groups kept), and once more (no change). Each playbook runs as `ansible-playbook` in the
-checkout, as a person or CI would run it.
+upgraded in place by the same deploy.yml run. OLD is reached through an assumed role
+(bucketguard_assume_role_arn, from FRESH's credentials), in every play, in normal and check mode. Then: both
+accounts have exactly one notifier (home region), one rule per region (home: the notifier; elsewhere: the
+home region's default bus, with the forwarder role), and the upgraded account equals the fresh one, with the
+old log groups kept (audit data). Then verify.yml (healthy, also with --check), drift made by hand in two
+regions (a rule re-pointed, a dashboard deleted), verify.yml again (fails, naming both), teardown.yml
+without the confirmation (refused before any AWS call, said once), with it (the stack gone, the log groups
+kept), and once more (no change). Each playbook runs as `ansible-playbook` in the checkout, as a person or CI
+would run it.
 """
 
 from __future__ import annotations
@@ -52,9 +54,19 @@ NOTIFIER_LOG_GROUP = f"/aws/lambda/{FUNCTION}"
 VENV_BIN = Path(sys.executable).parent
 
 
+DEPLOYER = f"arn:aws:iam::{OLD}:role/fleet-deployer"
+
+
 def write_inventory(dest: Path) -> Path:
-    """inventories/local's group_vars with two accounts of three regions each (home eu-west-3)."""
+    """inventories/local's group_vars with two accounts of three regions each (home eu-west-3).
+
+    Account OLD is reached as a real fleet would be: the job's credentials are FRESH's, and every play assumes
+    bucketguard_assume_role_arn in OLD (LocalStack's STS answers with credentials of the role's account), so any
+    task that ran without the assumed role would act in the wrong account."""
     shutil.copytree(ROOT / "inventories" / "local" / "group_vars", dest / "group_vars")
+    (dest / "group_vars" / f"account_{OLD}.yml").write_text(
+        yaml.safe_dump({"bucketguard_aws_access_key": FRESH, "bucketguard_assume_role_arn": DEPLOYER})
+    )
     accounts = {
         f"account_{account}": {
             "vars": {"bucketguard_account_id": account, "bucketguard_home_region_name": HOME},
@@ -135,7 +147,8 @@ def alarms(localstack: LocalStack, region: str = HOME, account: str = FRESH) -> 
 
 def snapshot(localstack: LocalStack, account: str) -> dict:
     """What bucketguard made in the account, with the account id replaced by ACCOUNT (to compare two accounts)."""
-    out: dict = {"roles": sorted(r["RoleName"] for r in client(localstack, "iam", HOME, account).list_roles()["Roles"])}
+    roles = client(localstack, "iam", HOME, account).list_roles()["Roles"]
+    out: dict = {"roles": sorted(r["RoleName"] for r in roles if r["RoleName"].startswith(PREFIX))}
     for region in REGIONS:
         lam = client(localstack, "lambda", region, account)
         events = client(localstack, "events", region, account)
@@ -172,6 +185,11 @@ def make_previous_version(localstack: LocalStack, account: str) -> None:
     invoke permission, async configuration (failures to the home topic) and Errors alarm, each region's rule
     targeting its own region's notifier, and each notifier's log group with a log line (audit data)."""
     iam = client(localstack, "iam", HOME, account)
+    deployer_trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": FRESH}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="fleet-deployer", AssumeRolePolicyDocument=json.dumps(deployer_trust))
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -185,6 +203,8 @@ def make_previous_version(localstack: LocalStack, account: str) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("bucketguard_notifier/__init__.py", "")
     topic = f"arn:aws:sns:{HOME}:{account}:{PREFIX}-alerts"
+    # The existing (organisation) trail's log group: scripts/local_trail_stand_in.yml does not assume roles.
+    client(localstack, "logs", HOME, account).create_log_group(logGroupName=TRAIL_LOG_GROUP)
     for region in REGIONS:
         lam = client(localstack, "lambda", region, account)
         arn = lam.create_function(
