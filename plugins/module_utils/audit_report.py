@@ -180,11 +180,6 @@ def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
 
 
-def without_timestamp(text: str) -> str:
-    """A rendering with its generation time taken out, to tell whether the content changed."""
-    return re.sub(r"(generated_at\W+)\d{4}-\d\d-\d\dT[0-9:.]+Z?", r"\1", text)
-
-
 # --------------------------------------------------------------------------- links and digest
 
 
