@@ -94,6 +94,7 @@ def since_last_time(previous: dict[str, Any], current: dict[str, Any]) -> dict[s
     after = {_key(e): e for e in current.get("buckets", [])}
     both = _complete_accounts(previous) & _complete_accounts(current)
     seen_accounts = {k[0] for k in before} | {k[0] for k in after}
+    seen_accounts |= {str(a.get("account_id")) for r in (previous, current) for a in r.get("accounts", [])}
     out: dict[str, list[dict[str, Any]]] = {
         "became_public": [],
         "stopped_being_public": [],
@@ -308,12 +309,15 @@ def _bucket_rows(entries: list[dict[str, Any]], why: str) -> str:
     for b in entries:
         reason = [b.get("allowlisted")] if why == "allowlisted" else b.get("reasons", [])
         errors = b.get("errors") or []
+        unread = (
+            f"<div class=muted>could not read: {_e('; '.join(errors))}</div>" if errors and why == "undecided" else ""
+        )
         rows.append(
             "<tr>"
             f"<td><code>{_e(b.get('bucket'))}</code></td>"
             f"<td>{_e(b.get('account_id'))}</td><td>{_e(b.get('region') or '?')}</td>"
             f"<td>{_e(', '.join(b.get('via') or []) or '-')}</td>"
-            f"<td>{_list(reason)}{('<div class=muted>could not read: ' + _e('; '.join(errors)) + '</div>') if errors and why == 'undecided' else ''}</td>"  # noqa: E501
+            f"<td>{_list(reason)}{unread}</td>"
             f'<td><a href="{_e(console_url(str(b.get("bucket")), b.get("region")))}">console</a></td>'
             "</tr>"
         )
@@ -327,13 +331,20 @@ def _since_html(since: dict[str, Any] | None) -> str:
     out = [f"<p class=muted>Compared with the report of {_e(since.get('previous_generated_at'))}.</p>"]
     if not since["changes"]:
         out.append("<p>No change.</p>")
-    for name in ("became_public", "stopped_being_public", "became_undecided", "became_decided", "appeared", "disappeared"):
+    for name in (
+        "became_public",
+        "stopped_being_public",
+        "became_undecided",
+        "became_decided",
+        "appeared",
+        "disappeared",
+    ):
         entries = since[name]
         if not entries:
             continue
         items = "".join(
-            f"<li><code>{_e(e['bucket'])}</code> ({_e(e['account_id'])}, {_e(e.get('region') or '?')})"
-            f" public: {_e(_word(e.get('was')))} &rarr; {_e(_word(e.get('public')))}</li>"
+            f"<li><code>{_e(e['bucket'])}</code> ({_e(e['account_id'])}, {_e(e.get('region') or '?')}) "
+            f"{_e(_change(name, e))}</li>"
             for e in entries
         )
         out.append(f"<h3>{_e(name.replace('_', ' ').capitalize())} ({len(entries)})</h3><ul>{items}</ul>")
@@ -350,6 +361,14 @@ def _word(value: Any) -> str:
     return {True: "yes", False: "no", None: "unknown"}.get(value, str(value))
 
 
+def _change(kind: str, e: dict[str, Any]) -> str:
+    if kind == "appeared":
+        return f"public: {_word(e.get('public'))}"
+    if kind == "disappeared":
+        return f"was public: {_word(e.get('was'))}"
+    return f"public: {_word(e.get('was'))} -> {_word(e.get('public'))}"
+
+
 def render_html(report: dict[str, Any]) -> str:
     totals = report["totals"]
     by_cat: dict[str, list[dict[str, Any]]] = {c: [] for c in CATEGORIES}
@@ -359,7 +378,8 @@ def render_html(report: dict[str, Any]) -> str:
     account_rows = "".join(
         "<tr>"
         f"<td>{_e(a['account_id'])}</td><td>{_e(a.get('home_region') or '')}</td>"
-        f"<td class=n>{a['total']}</td><td class='n bad'>{a['public_not_allowlisted']}</td>"
+        f"<td class=n>{a['total']}</td>"
+        f"<td class='n{' bad' if a['public_not_allowlisted'] else ''}'>{a['public_not_allowlisted']}</td>"
         f"<td class=n>{a['allowlisted']}</td><td class=n>{a['undecided']}</td><td class=n>{a['private']}</td>"
         f"<td>{_bar_svg(a)}</td>"
         f"<td>{'complete' if a['complete'] else '<span class=bad>incomplete</span>'}{_list(a['errors'])}</td>"
@@ -447,8 +467,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     for a in report["accounts"]:
         scan = "complete" if a["complete"] else "incomplete: " + "; ".join(md(e) for e in a["errors"])
         lines.append(
-            f"| {md(a['account_id'])} | {md(a.get('home_region') or '')} | {a['total']} | {a['public_not_allowlisted']} "
-            f"| {a['allowlisted']} | {a['undecided']} | {a['private']} | {scan} |"
+            f"| {md(a['account_id'])} | {md(a.get('home_region') or '')} | {a['total']} "
+            f"| {a['public_not_allowlisted']} | {a['allowlisted']} | {a['undecided']} | {a['private']} | {scan} |"
         )
     lines += ["", "## Since last time", ""]
     since = report.get("since_last_time")
@@ -469,8 +489,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             if since[name]:
                 lines += ["", f"### {name.replace('_', ' ').capitalize()} ({len(since[name])})", ""]
                 lines += [
-                    f"- {md(e['bucket'])} ({md(e['account_id'])}, {md(e.get('region') or '?')}): public "
-                    f"{_word(e.get('was'))} -> {_word(e.get('public'))}"
+                    f"- {md(e['bucket'])} ({md(e['account_id'])}, {md(e.get('region') or '?')}): {md(_change(name, e))}"
                     for e in since[name]
                 ]
         if since.get("not_compared"):

@@ -67,7 +67,9 @@ EXAMPLES = r"""
 
 - name: Show the public buckets that are not allow-listed
   ansible.builtin.debug:
-    msg: "{{ audit.buckets | selectattr('public', 'true') | rejectattr('allowlisted') | map(attribute='bucket') | list }}"
+    msg: >-
+      {{ audit.buckets | selectattr('public', 'true') | rejectattr('allowlisted')
+         | map(attribute='bucket') | list }}
 """
 
 RETURN = r"""
@@ -128,7 +130,7 @@ buckets:
       description: Why, in words (the notifier's reasons).
       type: list
       elements: str
-      sample: ["bucket policy: statement 'Public' allows Principal \"*\" without a condition that pins it to fixed values"]
+      sample: ["bucket policy: statement 'Public' allows Principal \"*\" without a condition that pins it"]
     allowlisted:
       description: Why the bucket is meant to be public (name glob or tag), else null.
       type: str

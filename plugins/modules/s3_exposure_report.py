@@ -91,7 +91,7 @@ digests:
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bucketguard.visibility.plugins.module_utils import audit_report
@@ -162,7 +162,7 @@ def main():
     if os.path.exists(dest) and not os.path.isdir(dest):
         module.fail_json(msg=f"dest: {dest} exists and is not a folder")
     previous = load_previous(module, module.params["previous"]) if module.params["previous"] else None
-    generated_at = module.params["generated_at"] or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    generated_at = module.params["generated_at"] or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     accounts = module.params["accounts"]
     report = audit_report.build_report(accounts, generated_at, previous)

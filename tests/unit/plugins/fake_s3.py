@@ -115,7 +115,7 @@ class FakeAWS:
             raise error(self.account_fail["list_buckets"], "ListBuckets")
         return {"Buckets": [{"Name": n, "BucketRegion": b.region} for n, b in sorted(self.buckets.items())]}
 
-    def get_bucket_location(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def get_bucket_location(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_location", {"Bucket": Bucket, **kwargs})
         bucket = self._bucket(Bucket, "get_bucket_location", "GetBucketLocation")
         if Bucket in self.vanish_after_location:
@@ -123,7 +123,7 @@ class FakeAWS:
                 self.buckets.pop(Bucket, None)
         return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
 
-    def get_bucket_acl(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+    def get_bucket_acl(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_acl", {"Bucket": Bucket, **kwargs})
         return dict(self._bucket(Bucket, "get_bucket_acl", "GetBucketAcl").acl)
 
@@ -142,14 +142,14 @@ class FakeAWS:
             raise error("NoSuchPublicAccessBlockConfiguration", "GetPublicAccessBlock")
         return {"PublicAccessBlockConfiguration": dict(bucket.pab)}
 
-    def get_bucket_policy(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+    def get_bucket_policy(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_policy", {"Bucket": Bucket, **kwargs})
         bucket = self._bucket(Bucket, "get_bucket_policy", "GetBucketPolicy")
         if bucket.policy is None:
             raise error("NoSuchBucketPolicy", "GetBucketPolicy")
         return {"Policy": bucket.policy}
 
-    def get_bucket_policy_status(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+    def get_bucket_policy_status(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_policy_status", {"Bucket": Bucket, **kwargs})
         bucket = self._bucket(Bucket, "get_bucket_policy_status", "GetBucketPolicyStatus")
         if bucket.policy is None:
@@ -158,14 +158,14 @@ class FakeAWS:
             raise error("NotImplemented", "GetBucketPolicyStatus")
         return {"PolicyStatus": {"IsPublic": bucket.policy_status}}
 
-    def get_bucket_ownership_controls(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+    def get_bucket_ownership_controls(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_ownership_controls", {"Bucket": Bucket, **kwargs})
         bucket = self._bucket(Bucket, "get_bucket_ownership_controls", "GetBucketOwnershipControls")
         if bucket.ownership is None:
             raise error("OwnershipControlsNotFoundError", "GetBucketOwnershipControls")
         return {"OwnershipControls": {"Rules": [{"ObjectOwnership": bucket.ownership}]}}
 
-    def get_bucket_tagging(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+    def get_bucket_tagging(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
         self._record("get_bucket_tagging", {"Bucket": Bucket, **kwargs})
         bucket = self._bucket(Bucket, "get_bucket_tagging", "GetBucketTagging")
         if not bucket.tags:

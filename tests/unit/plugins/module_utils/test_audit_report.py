@@ -81,18 +81,34 @@ def test_counts_and_order() -> None:
 def test_since_last_time_lists_exactly_the_changes() -> None:
     previous = audit_report.build_report(
         [
-            account(A, [entry(A, "open-data", False), entry(A, "www-site", True), entry(A, "gone", True),
-                        entry(A, "locked", False), entry(A, "quiet", True)]),
+            account(
+                A,
+                [
+                    entry(A, "open-data", False),
+                    entry(A, "www-site", True),
+                    entry(A, "gone", True),
+                    entry(A, "locked", False),
+                    entry(A, "quiet", True),
+                ],
+            ),
             account(B, [entry(B, "b-bucket", True)]),
-        ],  # fmt: skip
+        ],
         "2026-11-24T08:00:00Z",
     )
     current = audit_report.build_report(
         [
-            account(A, [entry(A, "open-data", True), entry(A, "www-site", True), entry(A, "new-one", False),
-                        entry(A, "locked", None), entry(A, "quiet", False)]),
+            account(
+                A,
+                [
+                    entry(A, "open-data", True),
+                    entry(A, "www-site", True),
+                    entry(A, "new-one", False),
+                    entry(A, "locked", None),
+                    entry(A, "quiet", False),
+                ],
+            ),
             account(B, [], complete=False, errors=["ListBuckets: AccessDenied"]),
-        ],  # fmt: skip
+        ],
         "2026-12-01T08:00:00Z",
         previous=previous,
     )
@@ -138,7 +154,10 @@ def test_html_and_markdown_show_what_matters_first() -> None:
 def test_console_links_per_partition() -> None:
     assert audit_report.console_url("b", "cn-north-1").startswith("https://console.amazonaws.cn/s3/buckets/b?")
     assert audit_report.console_url("b", "us-gov-west-1").startswith("https://console.amazonaws-us-gov.com/")
-    assert audit_report.console_url("a b/c", None) == "https://s3.console.aws.amazon.com/s3/buckets/a%20b%2Fc?tab=permissions"
+    assert (
+        audit_report.console_url("a b/c", None)
+        == "https://s3.console.aws.amazon.com/s3/buckets/a%20b%2Fc?tab=permissions"
+    )
 
 
 HOSTILE = '<script>alert(1)</script>|x\n| y"<img src=x onerror=alert(2)>&amp;`*[link](javascript:z)'
@@ -248,8 +267,11 @@ def test_module_writes_once_then_only_on_change(tmp_path: Path) -> None:
     assert again["changed"] is False and again["written"] == []
     assert "2026-12-01T08:00:00Z" in (dest / "audit.json").read_text()  # left as it was
     changed = run_report(
-        {"dest": str(dest), "accounts": [account(A, [entry(A, "open-data", False)])],
-         "previous": str(dest / "audit.json")}  # fmt: skip
+        {
+            "dest": str(dest),
+            "accounts": [account(A, [entry(A, "open-data", False)])],
+            "previous": str(dest / "audit.json"),
+        }
     )
     assert changed["changed"] is True
     assert changed["since_last_time"]["stopped_being_public"][0]["bucket"] == "open-data"

@@ -1,4 +1,4 @@
-"""bucketguard.visibility.s3_exposure_audit: verdicts, read-only, thread pool, failures, same judgement as the notifier."""
+"""s3_exposure_audit: verdicts, read-only, thread pool, failures, and the same judgement as the notifier."""
 
 from __future__ import annotations
 
