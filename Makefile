@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit molecule molecule-all awx fleet test demo bench emulators-up emulators-down clean build
+.PHONY: help setup lint unit molecule molecule-all awx fleet audit test demo bench emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ awx: setup ## AWX tests: deploy through ansible-runner on LocalStack, bad survey
 
 fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 	pytest -q -m fleet tests/fleet
+
+audit: setup ## The audit playbook on LocalStack (verdicts, since last time) and its report in headless Chromium
+	pytest -q -m audit tests/audit
 
 test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, then a summary
 	scripts/test-all.sh
