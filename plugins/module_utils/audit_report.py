@@ -260,7 +260,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .card.undecided b{color:#57606a}.card.private b{color:#1a7f37}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{text-align:left;padding:5px 8px;
 border-bottom:1px solid #eaeef2;vertical-align:top}th{background:#f6f8fa;font-weight:600}
-td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px;word-break:break-all}
+td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}td.k,td code{white-space:nowrap}
 .tag{display:inline-block;border-radius:10px;padding:0 7px;font-size:12px;color:#fff}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 ul{margin:0;padding-left:18px}.bad{color:#cf222e}
@@ -315,7 +315,7 @@ def _bucket_rows(entries: list[dict[str, Any]], why: str) -> str:
         rows.append(
             "<tr>"
             f"<td><code>{_e(b.get('bucket'))}</code></td>"
-            f"<td>{_e(b.get('account_id'))}</td><td>{_e(b.get('region') or '?')}</td>"
+            f"<td class=k>{_e(b.get('account_id'))}</td><td class=k>{_e(b.get('region') or '?')}</td>"
             f"<td>{_e(', '.join(b.get('via') or []) or '-')}</td>"
             f"<td>{_list(reason)}{unread}</td>"
             f'<td><a href="{_e(console_url(str(b.get("bucket")), b.get("region")))}">console</a></td>'
@@ -377,7 +377,7 @@ def render_html(report: dict[str, Any]) -> str:
     legend = "".join(f'<span><i style="background:{COLOURS[c]}"></i>{_e(LABELS[c])}</span>' for c in CATEGORIES)
     account_rows = "".join(
         "<tr>"
-        f"<td>{_e(a['account_id'])}</td><td>{_e(a.get('home_region') or '')}</td>"
+        f"<td class=k>{_e(a['account_id'])}</td><td class=k>{_e(a.get('home_region') or '')}</td>"
         f"<td class=n>{a['total']}</td>"
         f"<td class='n{' bad' if a['public_not_allowlisted'] else ''}'>{a['public_not_allowlisted']}</td>"
         f"<td class=n>{a['allowlisted']}</td><td class=n>{a['undecided']}</td><td class=n>{a['private']}</td>"

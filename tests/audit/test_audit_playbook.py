@@ -207,6 +207,22 @@ def build_fleet(ls: LocalStack) -> None:
     client(ls, "s3control", Y).put_public_access_block(AccountId=Y, PublicAccessBlockConfiguration=dict(ON))
 
 
+def digest_queue(ls: LocalStack, account: str, region: str) -> str:
+    """The account's alert topic (the sns role's name) with an SQS queue subscribed; the queue URL."""
+    sns, sqs = client(ls, "sns", account, region), client(ls, "sqs", account, region)
+    topic = sns.create_topic(Name="bucketguard-alerts")["TopicArn"]
+    url = sqs.create_queue(QueueName=f"audit-digest-{SUFFIX}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def received(ls: LocalStack, account: str, region: str, url: str) -> dict[str, Any]:
+    messages = client(ls, "sqs", account, region).receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    assert len(messages) == 1
+    return json.loads(messages[0]["Body"])
+
+
 def _read(call: Any) -> Any:
     try:
         out = call()
@@ -310,6 +326,7 @@ def test_since_last_time_lists_exactly_the_changes(localstack: LocalStack, first
     x_home.delete_bucket_policy(Bucket=name("bpa-bucket"))
     x_home.delete_bucket(Bucket=name("bpa-bucket"))  # disappears
     make_bucket(x_home, name("new-bucket"), HOME)  # appears (not public)
+    queues = {account: digest_queue(localstack, account, home) for account, home in ((X, HOME), (Y, OTHER))}
     before = snapshot(localstack)
 
     run = playbook(
@@ -322,6 +339,7 @@ def test_since_last_time_lists_exactly_the_changes(localstack: LocalStack, first
                 "bucketguard_audit_previous": str(tmp / "first" / "audit.json"),
                 "bucketguard_audit_allowlist": ["www-*"],
                 "bucketguard_audit_fail_on_public": True,
+                "bucketguard_audit_notify": True,
             }
         ),
     )
@@ -344,6 +362,12 @@ def test_since_last_time_lists_exactly_the_changes(localstack: LocalStack, first
         "disappeared": [name("bpa-bucket")],
     }
     assert since["not_compared"] == [Z]
+    # The digest went to each audited account's alert topic (not to Z, which could not be read).
+    digest = received(localstack, X, HOME, queues[X])
+    assert digest["Subject"].startswith(f"bucketguard audit {X}: ")
+    assert f"- {name('us-private')}: became public" in digest["Message"]
+    assert f"- {name('pub-acl')} (eu-west-3): bucket ACL grants READ to AllUsers (anyone)" in digest["Message"]
+    assert received(localstack, Y, OTHER, queues[Y])["Subject"].startswith(f"bucketguard audit {Y}: ")
     text = (tmp / "second" / "audit.md").read_text()
     assert f"### Became public (1)\n\n- {name('us-private')} ({X}, {OTHER}): public: no -\\> yes" in text
 
@@ -413,7 +437,9 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes], int]:
 
 
 def test_report_renders_in_a_headless_browser(first_audit: dict[str, Any]) -> None:
-    page = first_audit["tmp"] / "first" / "audit.html"
+    # The second report (since last time filled in) when the test before this one made it, else the first.
+    second = first_audit["tmp"] / "second" / "audit.html"
+    page = second if second.exists() else first_audit["tmp"] / "first" / "audit.html"
     shot = first_audit["tmp"] / "audit-report.png"
     run = subprocess.run(
         [
@@ -423,7 +449,7 @@ def test_report_renders_in_a_headless_browser(first_audit: dict[str, Any]) -> No
             "--disable-gpu",
             "--hide-scrollbars",
             f"--screenshot={shot}",
-            "--window-size=1280,1400",
+            "--window-size=1200,1400",
             page.as_uri(),
         ],
         capture_output=True,
@@ -434,7 +460,7 @@ def test_report_renders_in_a_headless_browser(first_audit: dict[str, Any]) -> No
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     assert shot.stat().st_size > 20_000  # a blank page is a few kilobytes
     width, height, rows, channels = png_pixels(shot)
-    assert (width, height) == (1280, 1400)
+    assert (width, height) == (1200, 1400)
     colours = {row[i : i + 3] for row in rows[::7] for i in range(0, len(row), channels * 5)}
     assert len(colours) > 50  # text, cards, table lines: not a blank page
     assert bytes((0xCF, 0x22, 0x2E)) in colours  # the red of "public" (cards and the account bars) is drawn
