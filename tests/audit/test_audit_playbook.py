@@ -317,6 +317,26 @@ def test_audit_changes_nothing(first_audit: dict[str, Any]) -> None:
     assert name("pub-policy") in first_audit["before"]
 
 
+def test_check_mode_reads_everything_and_writes_nothing(localstack: LocalStack, first_audit: dict[str, Any]) -> None:
+    dest = first_audit["tmp"] / "check"
+    run = playbook(
+        first_audit["inventory"],
+        localstack.port,
+        "--check",
+        "-e",
+        json.dumps({"bucketguard_audit_dir": str(dest), "bucketguard_audit_allowlist": ["www-*"]}),
+    )
+    assert run.returncode == 0, tail(run)
+    assert not dest.exists()
+    first = json.loads((first_audit["tmp"] / "first" / "audit.json").read_text())["totals"]
+    assert (
+        f"bucketguard audit: {first['total']} bucket(s) in 3 account(s): {first['public_not_allowlisted']} public and"
+        in run.stdout
+    ), tail(run)
+    assert "(check mode: not written)" in run.stdout
+    assert snapshot(localstack) == first_audit["after"]
+
+
 def test_since_last_time_lists_exactly_the_changes(localstack: LocalStack, first_audit: dict[str, Any]) -> None:
     tmp = first_audit["tmp"]
     x_home, x_other = client(localstack, "s3", X, HOME), client(localstack, "s3", X, OTHER)
