@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit molecule molecule-all awx fleet live-test test demo bench emulators-up emulators-down clean build
+.PHONY: help setup lint unit molecule molecule-all awx fleet live-test audit test demo bench emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,13 +41,16 @@ fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 live-test: setup ## Live smoke test: LocalStack by default; BUCKETGUARD_LIVE=aws BUCKETGUARD_LIVE_ACCOUNT=... for a sandbox (README)
 	pytest -q -m live tests/live
 
+audit: setup ## The audit playbook on LocalStack (verdicts, since last time) and its report in headless Chromium
+	pytest -q -m audit tests/audit
+
 test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, then a summary
 	scripts/test-all.sh
 
 demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
 	scripts/demo.sh
 
-bench: setup ## Fleet benchmark on LocalStack: 10 x 3 and 1 x 1 (see benchmarks/README.md)
+bench: setup ## Fleet benchmark on LocalStack: 10 x 3, 30 x 3 and 1 x 1 (see benchmarks/README.md)
 	$(VENV)/bin/python benchmarks/fleet_bench.py
 
 build: setup ## Build the collection tarball into build/

@@ -48,6 +48,7 @@ stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
 stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests/fleet
 # The live smoke test against LocalStack (BUCKETGUARD_LIVE unset), so it cannot rot; users run it on AWS.
 stage "live smoke (LocalStack)" env -u BUCKETGUARD_LIVE pytest -q -m live tests/live
+stage "audit: audit.yml on LocalStack, report in headless Chromium" pytest -q -m audit tests/audit
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 

@@ -119,3 +119,17 @@ def read_policy_status(s3: Any, bucket: str, errors: list[str]) -> bool | None:
         return None
     value = (status or {}).get("PolicyStatus", {}).get("IsPublic")
     return value if isinstance(value, bool) else None
+
+
+def read_bucket_region(s3: Any, bucket: str, errors: list[str]) -> str | None:
+    """The bucket's region from GetBucketLocation; None when it cannot be read (error "region: code").
+
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html - buckets in us-east-1
+    answer an empty LocationConstraint, and the legacy value ``EU`` means eu-west-1.
+    """
+    value, ok = _read(lambda: s3.get_bucket_location(Bucket=bucket).get("LocationConstraint"), "region", errors)
+    if not ok:
+        return None
+    if not value:
+        return "us-east-1"
+    return "eu-west-1" if value == "EU" else str(value)
