@@ -41,13 +41,18 @@ def rule_findings(probe: dict, wanted: dict) -> list[str]:
     target = wanted["target"]
     targets = probe.get("targets") or []
     found = _first(targets, "arn", target["arn"])
+    others = [str(t.get("arn")) for t in targets if t.get("arn") != target["arn"]]
     if not found:
-        out.append(f"EventBridge rule {name} does not reach {wanted.get('where', target['arn'])} ({target['arn']})")
-    elif target.get("role_arn") and found.get("role_arn") != target["role_arn"]:
+        sends = ", ".join(others) or "nothing"
+        out.append(
+            f"EventBridge rule {name} does not reach {wanted.get('where', target['arn'])} ({target['arn']}); "
+            f"it sends to {sends}"
+        )
+        return out
+    if target.get("role_arn") and found.get("role_arn") != target["role_arn"]:
         out.append(f"EventBridge rule {name} forwards with the role {found.get('role_arn')}, not {target['role_arn']}")
-    others = [t.get("arn") for t in targets if t.get("arn") != target["arn"]]
     if others:
-        out.append(f"EventBridge rule {name} also sends to {', '.join(map(str, others))}")
+        out.append(f"EventBridge rule {name} also sends to {', '.join(others)}")
     return out
 
 

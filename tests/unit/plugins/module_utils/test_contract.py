@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail, contract
+from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail, contract, drift
 
 ACCOUNT = "123456789012"
 
@@ -129,3 +129,53 @@ def test_opt_ins_are_added_once_after_the_default_list():
     names = cloudtrail.watched_event_names(object_acl=True, create_bucket=True, extra=["PutObjectAcl"])
     assert names[-2:] == ["PutObjectAcl", "CreateBucket"] and len(names) == len(set(names))
     assert set(cloudtrail.EXPOSURE_EVENTS) == set(names)
+
+
+# --------------------------------------------------------------------------- drift of the fast-path rule
+
+
+BUS = "arn:aws:events:eu-west-3:123456789012:event-bus/default"
+ROLE = "arn:aws:iam::123456789012:role/bucketguard-event-forwarder"
+WANTED = {"name": "r", "pattern": {"source": ["aws.s3"]}, "target": {"arn": BUS, "role_arn": ROLE}, "where": "the bus"}
+
+
+def probe(*targets, state="ENABLED", pattern=None):
+    return {"rule": {"state": state, "pattern": pattern or WANTED["pattern"]}, "targets": list(targets), "errors": []}
+
+
+def test_a_rule_that_reaches_the_home_bus_with_the_role_is_fine():
+    assert drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}), WANTED) == []
+
+
+def test_a_rule_pointed_elsewhere_is_one_finding_naming_where_it_sends():
+    other = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+    assert drift.rule_findings(probe({"arn": other}), WANTED) == [
+        f"EventBridge rule r does not reach the bus ({BUS}); it sends to {other}"
+    ]
+
+
+def test_wrong_role_extra_target_disabled_and_missing_rules_are_named():
+    assert drift.rule_findings(probe({"arn": BUS, "role_arn": "x"}), WANTED) == [
+        f"EventBridge rule r forwards with the role x, not {ROLE}"
+    ]
+    assert drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}, {"arn": "y"}), WANTED) == [
+        "EventBridge rule r also sends to y"
+    ]
+    assert "is DISABLED" in drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}, state="DISABLED"), WANTED)[0]
+    assert drift.rule_findings({"rule": None, "targets": [], "errors": []}, WANTED) == ["EventBridge rule r is missing"]
+    assert drift.rule_findings({"rule": None, "targets": [], "errors": []}, {**WANTED, "enabled": False}) == []
+
+
+def test_the_fleet_report_counts_findings_and_hosts_that_failed():
+    hosts = {
+        "a-eu-west-3": {"bucketguard_account_id": "a", "aws_region": "eu-west-3", "bucketguard_drift": []},
+        "a-us-east-1": {"bucketguard_account_id": "a", "aws_region": "us-east-1", "bucketguard_drift": ["x"]},
+        "b-eu-west-3": {"bucketguard_account_id": "b", "aws_region": "eu-west-3"},
+    }
+    report = drift.fleet_report(hosts, ["a-eu-west-3", "a-us-east-1"])
+    assert report["findings"] == ["a us-east-1: x"]
+    assert report["not_checked"] == 1
+    assert "b eu-west-3: NOT CHECKED" in report["lines"][-1]
+    assert drift.fleet_report(dict(list(hosts.items())[:1]), ["a-eu-west-3"])["headline"] == (
+        "bucketguard fleet healthy: 1 account-region(s) OK."
+    )
