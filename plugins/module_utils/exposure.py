@@ -450,3 +450,17 @@ def with_policy_status(
             f"these rules found a public statement: {outcome}"
         )
     return out
+
+
+def judge(state: dict[str, Any], errors: list[str], policy_is_public: bool | None = None) -> dict[str, Any]:
+    """The verdict on a bucket, the one way the notifier and the audit both reach it: ``assess`` over the state
+    read, then S3's own policy status (GetBucketPolicyStatus, ``None`` when not asked or not answered) as a second
+    opinion, knowing whether RestrictPublicBuckets is on and whether the policy itself could be read (an error
+    "policy: ..." among ``errors``)."""
+    restricted = bool(
+        effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))[
+            "RestrictPublicBuckets"
+        ]
+    )
+    policy_read = not any(str(error).startswith("policy: ") for error in errors)
+    return with_policy_status(assess(state), policy_is_public, restricted=restricted, policy_read=policy_read)

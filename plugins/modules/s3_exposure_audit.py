@@ -259,9 +259,8 @@ class AccountAudit:
         if state.missing:
             return self._missing(name, region, errors + state.errors)
         errors = list(account_errors) + errors + state.errors
-        result = exposure.assess(state.state)
-        if self.policy_status:
-            result = exposure.with_policy_status(result, read_policy_status(s3, name, errors))
+        status = read_policy_status(s3, name, errors) if self.policy_status else None
+        result = exposure.judge(state.state, errors, status)
         certain = exposure.verdict_is_certain(result, errors)
         reasons = list(result["reasons"])
         if not certain:

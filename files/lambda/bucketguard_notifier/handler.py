@@ -267,16 +267,9 @@ class Notifier:
 
     def second_opinion(self, s3: Any, report: message.BucketReport, state: dict[str, Any], errors: list[str]) -> dict:
         """``assess`` merged with S3's GetBucketPolicyStatus; a disagreement is logged (and told in the email)."""
-        result = exposure.assess(state)
         status = read_policy_status(s3, report.bucket or "", errors)
         report.policy_status = status
-        policy_read = not any(error.startswith("policy: ") for error in errors)
-        restricted = bool(
-            exposure.effective_flags(state.get("account_public_access_block"), state.get("public_access_block"))[
-                "RestrictPublicBuckets"
-            ]
-        )
-        merged = exposure.with_policy_status(result, status, restricted=restricted, policy_read=policy_read)
+        merged = exposure.judge(state, errors, status)
         if merged["policy_status_disagrees"]:
             ours = "public" if merged["policy_status_disagrees"] == "rules-public" else "not public"
             log(

@@ -245,10 +245,11 @@ def test_bad_options_fail_naming_the_option(args: dict, message: str) -> None:
 
 
 def test_judged_exactly_as_the_notifier_judges() -> None:
-    """Notifier.enrich on the same account gives the same verdict, via and allow-list reason."""
+    """Notifier.enrich on the same account gives the same verdict, via and allow-list reason - both asking
+    S3's GetBucketPolicyStatus for its second opinion, as they do by default."""
     fake = fleet()
     fake.vanish_after_location = set()
-    result = run(fake)
+    result = run(fake, policy_status=True)
     config = Config(
         topic_arn=f"arn:aws:sns:eu-west-3:{ACCOUNT}:bucketguard-alerts",
         topic_region="eu-west-3",
