@@ -260,3 +260,112 @@ def deprecated_inputs(hv: Any) -> list[str]:
         for old, new in DEPRECATED_INPUTS.items()
         if old in hv
     ]
+
+
+# --------------------------------------------------------------------------- watch the watcher (tamper alarm)
+
+# Successful calls that disable, blind or re-point bucketguard itself, per service: (eventSource, event names,
+# [(request field selector, kind of name)]). Lambda's CloudTrail event names carry version suffixes
+# (DeleteFunction20150331, UpdateFunctionCode20150331v2...): they are matched by prefix ("Name*").
+TAMPER_CALLS: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "events": (
+        "events.amazonaws.com",
+        ("DeleteRule", "DisableRule", "PutRule", "RemoveTargets", "PutTargets"),
+        (("$.requestParameters.name", "rule"), ("$.requestParameters.rule", "rule")),
+    ),
+    "cloudwatch": (
+        "monitoring.amazonaws.com",
+        ("DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm", "SetAlarmState"),
+        (("$.requestParameters.alarmNames[*]", "alarm"), ("$.requestParameters.alarmName", "alarm")),
+    ),
+    "logs": (
+        "logs.amazonaws.com",
+        ("DeleteLogGroup", "PutRetentionPolicy", "DeleteMetricFilter", "PutMetricFilter", "DisassociateKmsKey"),
+        (("$.requestParameters.logGroupName", "log_group"),),
+    ),
+    "lambda": (
+        "lambda.amazonaws.com",
+        (
+            "DeleteFunction*",
+            "UpdateFunctionCode*",
+            "UpdateFunctionConfiguration*",
+            "PutFunctionConcurrency*",
+            "AddPermission*",
+            "RemovePermission*",
+            "PutFunctionEventInvokeConfig*",
+            "UpdateFunctionEventInvokeConfig*",
+        ),
+        (("$.requestParameters.functionName", "function"),),
+    ),
+    "sns": (
+        "sns.amazonaws.com",
+        ("DeleteTopic", "SetTopicAttributes", "RemovePermission", "AddPermission", "Unsubscribe"),
+        (("$.requestParameters.topicArn", "topic"), ("$.requestParameters.subscriptionArn", "subscription")),
+    ),
+    "cloudtrail": (
+        "cloudtrail.amazonaws.com",
+        ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"),
+        (("$.requestParameters.name", "trail"), ("$.requestParameters.trailName", "trail")),
+    ),
+    "iam": (
+        "iam.amazonaws.com",
+        (
+            "DeleteRole",
+            "PutRolePolicy",
+            "DeleteRolePolicy",
+            "AttachRolePolicy",
+            "DetachRolePolicy",
+            "UpdateAssumeRolePolicy",
+        ),
+        (("$.requestParameters.roleName", "role"),),
+    ),
+}
+
+
+def _tamper_values(kind: str, names: dict) -> list[str]:
+    """The request values that name one of our resources, for one kind of name (wildcards at the ends only)."""
+    prefix = names["prefix"]
+    if kind == "rule":
+        return [names["rule"]]
+    if kind == "alarm":
+        return [f"{prefix}-*"]
+    if kind == "log_group":
+        return list(names["log_groups"])
+    if kind == "function":
+        return [names["function"], f"*:function:{names['function']}", f"*:function:{names['function']}:*"]
+    if kind == "topic":
+        return [f"*:{names['topic']}"]
+    if kind == "subscription":
+        return [f"*:{names['topic']}:*"]
+    if kind == "trail":
+        return [v for t in names.get("trails") or [] for v in (t, f"*:trail/{t}")]
+    if kind == "role":
+        return list(names["roles"])
+    raise ValueError(f"unknown kind of name {kind!r}")
+
+
+def tamper_filter_patterns(names: dict, ignore_roles: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """One CloudWatch Logs pattern per service: a successful call on one of OUR resources that can disable,
+    blind or re-point bucketguard. ``names``: prefix, rule, function, topic, trails (may be empty: not ours),
+    log_groups, roles. ``ignore_roles``: role names whose sessions are not alarmed (e.g. the deployer).
+    Each pattern stays under CloudWatch Logs' 1024 characters; a service with nothing of ours is left out."""
+    out = {}
+    for label, (source, event_names, fields) in TAMPER_CALLS.items():
+        targets = []
+        for selector, kind in fields:
+            values = _tamper_values(kind, names)
+            targets += [f'({selector} = "{value}")' for value in values]
+        if not targets:
+            continue
+        calls = " || ".join(f'($.eventName = "{name}")' for name in event_names)
+        # "!=" never matches a missing property: an IAM user or root (no session issuer) must still match.
+        issuer = "$.userIdentity.sessionContext.sessionIssuer.userName"
+        ignore = "".join(f' && (({issuer} NOT EXISTS) || ({issuer} != "{role}"))' for role in ignore_roles)
+        pattern = (
+            f'{{ ($.eventSource = "{source}") && ({calls}) && ({" || ".join(targets)})'
+            f"{ignore} && ($.errorCode NOT EXISTS) }}"
+        )
+        if len(pattern) > 1024:
+            raise ValueError(f"the tamper pattern for {label} is {len(pattern)} characters, over 1024")
+        out[label] = pattern
+    return out

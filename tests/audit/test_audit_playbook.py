@@ -303,7 +303,7 @@ def test_audit_gives_exactly_the_expected_verdicts(first_audit: dict[str, Any]) 
     accounts = {a["account_id"]: a for a in report["accounts"]}
     assert set(accounts) == {X, Y, Z}  # once per account, not per host
     assert accounts[Z]["complete"] is False
-    assert "Assume bucketguard_assume_role_arn failed" in accounts[Z]["errors"][0]
+    assert "Could not assume bucketguard_assume_role_arn" in accounts[Z]["errors"][0]
     assert accounts[X]["complete"] and accounts[Y]["complete"]
     assert report["totals"]["accounts_incomplete"] == 1
     assert report["since_last_time"] is None

@@ -315,7 +315,8 @@ def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_pa
     # Teardown without the confirmation: refused once, before any role (or AWS) call.
     refused = playbook(inventory, port, "playbooks/teardown.yml")
     assert refused.returncode != 0, tail(refused)
-    assert (refused.stdout + refused.stderr).count("Refusing to tear down: set bucketguard_teardown_confirm") == 1
+    said = [line for line in (refused.stdout + refused.stderr).splitlines() if line.startswith("fatal:")]
+    assert len(said) == 1 and "Refusing to tear down: set bucketguard_teardown_confirm" in said[0], tail(refused)
     assert "bucketguard.visibility." not in refused.stdout, "a role ran without the confirmation:\n" + tail(refused)
     assert functions(localstack, FRESH, HOME) == [FUNCTION]
     assert topic_exists(localstack) and alarms(localstack)
