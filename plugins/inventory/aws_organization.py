@@ -157,7 +157,7 @@ try:
 except ImportError:
     pass  # amazon.aws's require_aws_sdk() reports it
 
-from ansible.errors import AnsibleParserError
+from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
@@ -572,7 +572,10 @@ class InventoryModule(AWSInventoryBase):
         # Not AWSInventoryBase.parse: it assumes assume_role_arn at once, and a cache hit must make no call.
         BaseInventoryPlugin.parse(self, inventory, loader, path)
         self.require_aws_sdk()
-        config = self._read_config_data(path)
+        try:
+            config = self._read_config_data(path)
+        except AnsibleOptionsError as e:  # a wrong type or choice: the same kind of error as ours
+            raise AnsibleParserError(f"aws_organization: invalid configuration: {to_native(e)}") from e
         self._check_unknown_options(config)
         settings = self._settings()
         cached, model = self.get_cached_result(path, cache)
