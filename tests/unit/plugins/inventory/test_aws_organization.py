@@ -13,6 +13,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
+from ansible.inventory.helpers import get_group_vars
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader, inventory_loader
 from botocore.stub import Stubber
@@ -62,8 +63,9 @@ class Run:
         return set(self.inventory.hosts)
 
     def vars(self, host: str) -> dict[str, Any]:
-        hv = self.inventory.get_host(host).vars
-        return {k: v for k, v in hv.items() if k not in ("inventory_dir", "inventory_file")}
+        found = self.inventory.get_host(host)
+        merged = {**get_group_vars(found.get_groups()), **found.vars}  # what a play sees
+        return {k: v for k, v in merged.items() if k not in ("inventory_dir", "inventory_file")}
 
     def children(self, group: str) -> set[str]:
         return {g.name for g in self.inventory.groups[group].child_groups}
