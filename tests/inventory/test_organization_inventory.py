@@ -77,11 +77,13 @@ class Listed:
         return {v["bucketguard_account_id"] for v in self.hostvars.values()}
 
 
-def ansible_inventory(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def ansible_inventory(
+    tmp_path: Path, config: Path, *args: str, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "ansible-inventory"), "-i", str(config), "--list", *args],
         cwd=ROOT,
-        env=_env(tmp_path),
+        env={**_env(tmp_path), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -89,17 +91,17 @@ def ansible_inventory(tmp_path: Path, config: Path, *args: str) -> subprocess.Co
     )
 
 
-def listed(tmp_path: Path, config: Path, *args: str) -> Listed:
-    result = ansible_inventory(tmp_path, config, *args)
+def listed(tmp_path: Path, config: Path, *args: str, env: dict | None = None) -> Listed:
+    result = ansible_inventory(tmp_path, config, *args, env=env)
     assert result.returncode == 0, result.stderr
     return Listed(result)
 
 
-def check_inventory(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[str]:
+def check_inventory(tmp_path: Path, config: Path, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", str(config), str(ROOT / "playbooks" / "check_inventory.yml")],
         cwd=ROOT,
-        env=_env(tmp_path),
+        env={**_env(tmp_path), **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
@@ -219,3 +221,21 @@ def test_second_build_is_served_from_the_cache(tmp_path, moto: Moto, organizatio
     assert organization.accounts["suspended"] in second.result.stderr  # the warning still says what was skipped
     # --flush-cache reads AWS again (and here fails: nothing on port 9)
     assert ansible_inventory(tmp_path, dead, "--flush-cache").returncode != 0
+
+
+def test_the_shipped_example_config(tmp_path, moto: Moto, organization: Organization):
+    """inventories/example-organization as shipped, with the endpoint and keys from the environment."""
+    example = ROOT / "inventories" / "example-organization" / "aws_organization.yml"
+    env = {"AWS_URL": moto.url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    inv = listed(tmp_path, example, env=env)
+    accounts = {organization.management, *(v for k, v in organization.accounts.items() if k != "suspended")}
+    assert inv.accounts() == accounts and len(inv.hostvars) == 2 * len(accounts)
+    for host, hv in inv.hostvars.items():
+        acct = hv["bucketguard_account_id"]
+        assert hv["bucketguard_assume_role_arn"] == f"arn:aws:iam::{acct}:role/bucketguard-deployer"
+        assert hv["bucketguard_home_region"] is host.endswith("eu-west-3")
+        # group_vars/all.yml beside the config (the fleet settings) comes along
+        assert hv["bucketguard_name_prefix"] == "bucketguard"
+    result = check_inventory(tmp_path, example, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok=") == 2 * len(accounts)
