@@ -4,7 +4,7 @@
 DOCUMENTATION = r"""
 name: aws_organization
 short_description: One host per account x region of an AWS Organization, in bucketguard's host model
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the ACTIVE accounts of the AWS Organization (called as the management account or a delegated
     administrator) and builds the host model the playbooks of this collection use (C(docs/design.md)) -
