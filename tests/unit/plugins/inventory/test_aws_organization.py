@@ -5,9 +5,11 @@ a real botocore client behind a Stubber."""
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
+import ansible_collections.amazon.aws as ansible_collections_amazon_aws
 import boto3
 import pytest
 import yaml
@@ -16,12 +18,23 @@ from ansible.inventory.data import InventoryData
 from ansible.inventory.helpers import get_group_vars
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.utils.collection_loader._collection_meta import _meta_yml_to_dict
 from botocore.stub import Stubber
 
 from tests.lib.fake_organizations import FakeAccount, FakeOrganizations, FakeSTS
 
 ROOT = Path(__file__).resolve().parents[4]
 NAME = "bucketguard.visibility.aws_organization"
+# Other unit tests import the collections as plain namespace packages (tests/unit/conftest.py) before this
+# file; Ansible's collection finder, which the plugin loader installs, then finds those package objects
+# without the metadata it would have attached. Attach it as the finder does (from meta/runtime.yml).
+for _collection, _meta in (
+    ("bucketguard.visibility", ROOT / "meta" / "runtime.yml"),
+    ("amazon.aws", Path(ansible_collections_amazon_aws.__path__[0]) / "meta" / "runtime.yml"),
+):
+    _package = sys.modules.get(f"ansible_collections.{_collection}")
+    if _package is not None and getattr(_package, "_collection_meta", None) is None:
+        _package._collection_meta = _meta_yml_to_dict(_meta.read_bytes(), (_collection, "runtime.yml"))
 init_plugin_loader([str(ROOT / ".collections")])
 aws_organization = importlib.import_module(
     "ansible_collections.bucketguard.visibility.plugins.inventory.aws_organization"
