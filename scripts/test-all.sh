@@ -46,7 +46,7 @@ stage "unit: pytest" pytest -q tests/unit
 # The LocalStack-backed suites share the one LocalStack started above.
 stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
 stage "fleet: deploy, verify, drift, teardown" pytest -q -m fleet tests/fleet
-stage "inventory: aws_organization on moto" pytest -q -m inventory tests/inventory
+stage "inventory: aws_organization on moto, a deploy on LocalStack" pytest -q -m inventory tests/inventory
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 
