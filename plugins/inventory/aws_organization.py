@@ -320,11 +320,12 @@ def build_model(org, settings, tags_of, regions_of):
     def unknown_regions(regions):
         return sorted(r for r in regions if known and r not in known)
 
-    problems = []
     bad = unknown_regions([*settings["regions"], *([settings["home_region"]] if settings["home_region"] else [])])
     if bad:
-        problems.append(f"regions not in partition {partition} (botocore knows {sorted(known)}): {bad}.")
-        raise AnsibleParserError("aws_organization: " + " ".join(problems))
+        raise AnsibleParserError(
+            f"aws_organization: regions not in partition {partition} (botocore knows {sorted(known)}): {bad}."
+        )
+    problems = []
 
     need_tags = bool(settings["account_tags"] or settings["home_region_tag"])
     tags = tags_of([a["id"] for a in candidates]) if need_tags and candidates else {}
@@ -544,7 +545,21 @@ class InventoryModule(AWSInventoryBase):
         return json.loads(json.dumps(build_model(org, settings, tags_of, regions_of)))
 
     def _populate(self, model):
-        """Add the model to the inventory; nothing is added before the model is complete and checked."""
+        """Add the model to the inventory, or nothing: what was added is taken out again if compose,
+        groups or keyed_groups fail (strict)."""
+        hosts_before, groups_before = set(self.inventory.hosts), set(self.inventory.groups)
+        try:
+            self._add(model)
+        except Exception as e:
+            for name in set(self.inventory.hosts) - hosts_before:
+                self.inventory.remove_host(self.inventory.hosts[name])
+            for name in set(self.inventory.groups) - groups_before:
+                self.inventory.remove_group(self.inventory.groups[name])
+            if isinstance(e, AnsibleParserError):
+                raise
+            raise AnsibleParserError(f"aws_organization: {to_native(e)}") from e
+
+    def _add(self, model):
         inventory = self.inventory
         strict = self.get_option("strict")
         compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")

@@ -211,6 +211,15 @@ def test_compose_and_keyed_groups(tmp_path, org):
     assert run.vars(f"{PAY}-eu-west-3")["bucketguard_name_prefix"] == "bg"
 
 
+def test_a_failing_keyed_group_takes_back_everything_added(tmp_path, org):
+    run = Run(tmp_path, {**BASE, "strict": True, "keyed_groups": [{"key": "no_such_variable"}]}, {"organizations": org})
+    run.inventory.add_host("already-there")
+    with pytest.raises(AnsibleParserError, match="no_such_variable"):
+        run.parse()
+    assert run.hosts() == {"already-there"}
+    assert set(run.inventory.groups) == {"all", "ungrouped"}
+
+
 # --- Filters ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("config", "expected"),
