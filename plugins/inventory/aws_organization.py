@@ -122,12 +122,14 @@ options:
 """
 
 EXAMPLES = r"""
+---
 # fleet.aws_organization.yml - every ACTIVE account, two regions, home region eu-west-3
 plugin: bucketguard.visibility.aws_organization
 regions: [eu-west-3, us-east-1]
 home_region: eu-west-3
 deploy_role_name: OrganizationAccountAccessRole
 
+---
 # Every enabled region of each account, home region from an account tag, only the Workloads OU
 # (and the OUs below it) but not the Sandbox OU, only accounts tagged bucketguard=enabled; cached 1 hour.
 plugin: bucketguard.visibility.aws_organization
