@@ -12,7 +12,8 @@ description:
   - "Host variables: C(aws_region) and C(bucketguard_home_region) (a boolean, true on the one host of the
     account whose region is the home region)."
   - "Variables of group C(account_<id>), which each of its hosts inherits: C(bucketguard_account_id) (12 digits,
-    a string), C(bucketguard_home_region_name), C(bucketguard_assume_role_arn) (when O(deploy_role_name) is set),
+    a string), C(bucketguard_home_region_name), C(bucketguard_partition) (the organisation's, C(aws), C(aws-cn)...),
+    C(bucketguard_assume_role_arn) (when O(deploy_role_name) is set),
     C(bucketguard_account_name), C(bucketguard_ou_ids) and C(bucketguard_ou_names) (the OU chain from the
     root down, root excluded) and C(bucketguard_account_tags) (only when tags were read). Group C(bucketguard)
     sets C(ansible_connection=local) (no host is a machine). O(compose) sees all of them."
@@ -365,12 +366,13 @@ def build_model(org, settings, tags_of, regions_of):
         entry = {
             "id": account_id,
             "name": account["name"],
+            "partition": partition_of(account["arn"]),
             "ou_chain": account["ou_chain"],
             "regions": account_regions,
             "home_region": home,
         }
         if settings["deploy_role_name"]:
-            entry["role_arn"] = role_arn(partition_of(account["arn"]), account_id, settings["deploy_role_name"])
+            entry["role_arn"] = role_arn(entry["partition"], account_id, settings["deploy_role_name"])
         if need_tags:
             entry["tags"] = tags.get(account_id, {})
         accounts.append(entry)
@@ -404,6 +406,7 @@ def account_vars(account, ou_names):
         "bucketguard_account_id": account["id"],
         "bucketguard_account_name": account["name"],
         "bucketguard_home_region_name": account["home_region"],
+        "bucketguard_partition": account["partition"],
         "bucketguard_ou_ids": list(account["ou_chain"]),
         "bucketguard_ou_names": [ou_names[ou] for ou in account["ou_chain"]],
     }

@@ -138,6 +138,7 @@ def test_builds_one_host_per_active_account_and_region_with_the_playbooks_variab
         "bucketguard_account_id": PAY,
         "bucketguard_account_name": "payments",
         "bucketguard_home_region_name": "eu-west-3",
+        "bucketguard_partition": "aws",
         "bucketguard_home_region": False,
         "bucketguard_assume_role_arn": f"arn:aws:iam::{PAY}:role/OrganizationAccountAccessRole",
         "bucketguard_ou_ids": [org.prod, org.payments],
@@ -184,6 +185,7 @@ def test_role_name_with_a_path_and_the_partition_of_the_organisation(tmp_path):
     assert run.vars(f"{MGMT}-cn-north-1")["bucketguard_assume_role_arn"] == (
         f"arn:aws-cn:iam::{MGMT}:role/automation/bucketguard-deployer"
     )
+    assert run.vars(f"{MGMT}-cn-north-1")["bucketguard_partition"] == "aws-cn"
 
 
 def test_without_deploy_role_name_no_role_is_set(tmp_path, org):
