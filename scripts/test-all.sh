@@ -49,6 +49,7 @@ stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests
 # The live smoke test against LocalStack (BUCKETGUARD_LIVE unset), so it cannot rot; users run it on AWS.
 stage "live smoke (LocalStack)" env -u BUCKETGUARD_LIVE pytest -q -m live tests/live
 stage "audit: audit.yml on LocalStack, report in headless Chromium" pytest -q -m audit tests/audit
+stage "inventory: aws_organization on moto, a deploy on LocalStack" pytest -q -m inventory tests/inventory
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 
