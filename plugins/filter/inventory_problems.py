@@ -22,6 +22,12 @@ options:
     description: Return the warnings for renamed inputs that are still set instead of the problems.
     type: bool
     default: false
+  sliced:
+    description:
+      - The inventory is one slice of a sliced AWX job (C(bucketguard_inventory_slice=true)) - an account whose
+        home-region host is in another slice is accepted; every other check still applies.
+    type: bool
+    default: false
 author:
   - bucketguard contributors (!UNKNOWN)
 """
@@ -41,10 +47,10 @@ _value:
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import deprecated_inputs, fleet_problems
 
 
-def inventory_problems(hosts, deprecated=False):
+def inventory_problems(hosts, deprecated=False, sliced=False):
     if deprecated:
         return sorted({w for hv in hosts.values() for w in deprecated_inputs(hv)})
-    return fleet_problems(dict(hosts))
+    return fleet_problems(dict(hosts), sliced=bool(sliced))
 
 
 class FilterModule:

@@ -215,12 +215,14 @@ class _Broken:
         return f"<{self.problem}>"
 
 
-def fleet_problems(hosts: dict[str, Any]) -> list[str]:
+def fleet_problems(hosts: dict[str, Any], sliced: bool = False) -> list[str]:
     """The whole inventory's problems: each host's inputs, then each account's home region.
 
     ``hosts`` maps inventory host name -> its variables. Every account needs exactly one host with
     ``bucketguard_home_region`` true, in the region its hosts name as ``bucketguard_home_region_name``;
-    a region host whose account has no such host is refused (its events would have nowhere to go).
+    a region host whose account has no such host is refused (its events would have nowhere to go) -
+    unless ``sliced``: an AWX job slice holds only part of the inventory, so an account's home-region host
+    may be in another slice (the other checks still apply: one home host at most, in the named region).
     """
     out: list[str] = []
     accounts: dict[str, list[tuple[str, Any]]] = {}
@@ -235,7 +237,7 @@ def fleet_problems(hosts: dict[str, Any]) -> list[str]:
         homes = [(h, hv) for h, hv in members if as_bool(hv.get("bucketguard_home_region", False))]
         if len(names) > 1:
             out.append(f"account {account}: its hosts disagree on bucketguard_home_region_name ({', '.join(names)}).")
-        if len(homes) != 1:
+        if len(homes) != 1 and not (sliced and not homes):
             out.append(
                 f"account {account}: needs exactly one host with bucketguard_home_region true, has {len(homes)}"
                 + (
@@ -245,7 +247,7 @@ def fleet_problems(hosts: dict[str, Any]) -> list[str]:
                 )
                 + "."
             )
-        elif str(homes[0][1].get("aws_region")) != names[0]:
+        elif homes and str(homes[0][1].get("aws_region")) != names[0]:
             out.append(
                 f"account {account}: the host {homes[0][0]} has bucketguard_home_region true but its aws_region "
                 f"{homes[0][1].get('aws_region')} is not bucketguard_home_region_name {names[0]}."

@@ -83,6 +83,15 @@ def test_a_region_whose_home_region_is_not_in_the_inventory_is_refused():
     ]
 
 
+def test_a_job_slice_may_hold_region_hosts_without_their_home_host():
+    region_only = {f"{ACCOUNT}-us-east-1": host("us-east-1", False)}
+    assert contract.fleet_problems(region_only, sliced=True) == []
+    two = {**fleet(), f"{ACCOUNT}-us-east-1": host("us-east-1", True)}
+    assert any("has 2" in p for p in contract.fleet_problems(two, sliced=True))
+    bad = {f"{ACCOUNT}-us-east-1": host("us-east-1\n", False)}
+    assert contract.fleet_problems(bad, sliced=True) != []
+
+
 def test_two_home_hosts_or_a_home_host_in_the_wrong_region_are_refused():
     two = {**fleet(), f"{ACCOUNT}-us-east-1": host("us-east-1", True)}
     assert any("has 2" in p for p in contract.fleet_problems(two))
