@@ -13,12 +13,12 @@ description:
     notifier all derive from this list.
 options:
   _input:
-    description: Extra event names to watch besides the list (usually C([])).
+    description: "Extra event names to watch besides the list (usually an empty list)."
     type: list
     elements: str
     required: true
   object_acl:
-    description: Add C(PutObjectAcl) (a data event: the trail must record it).
+    description: "Add C(PutObjectAcl) (a data event - the trail must record it)."
     type: bool
     default: false
   create_bucket:
