@@ -193,3 +193,73 @@ def test_the_cloudformation_template_carries_the_same_policy() -> None:
     trust = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"AWS": {"Ref": "TrustedPrincipalArn"}}
     assert trust["Condition"]["Fn::If"][0] == "HasExternalId"
+
+
+# --- The table against the module sources: every boto3 call a mapped module makes is in its row, or is on
+# a path our tasks do not take. Fails when an upgrade of amazon.aws / community.aws adds a call.
+
+COLLECTIONS = Path(next(p for p in sys.path if p.endswith("site-packages"))) / "ansible_collections"
+CALL = re.compile(r"\.([a-z][a-z0-9_]+)\(\s*(?:aws_retry|[A-Z][A-Za-z]+=|\*\*)")
+PAGINATOR = re.compile(r"get_paginator\(\s*[\"']([a-z0-9_]+)")
+NOT_AWS = {"ExitJson", "Paginate", "Wait", "Format", "Update"}  # module/paginator/waiter methods
+# API operation -> the IAM action that authorises it, where the names differ.
+API_TO_IAM = {
+    "DeleteObjects": "DeleteObject",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListObjectsV2": "ListBucket",
+    "ListBuckets": "ListAllMyBuckets",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "Invoke": "InvokeFunction",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",  # S3; S3 Control's is GetAccountPublicAccessBlock
+}
+# Calls on paths our tasks never take (the option that leads there is not used), with the reason.
+UNUSED = {
+    "amazon.aws.iam_role": {"iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"},  # no boundary
+    "amazon.aws.iam_policy": {  # iam_type: role only
+        f"iam:{verb}{kind}Polic{end}"
+        for verb, end in (("Get", "y"), ("Put", "y"), ("Delete", "y"), ("List", "ies"))
+        for kind in ("Group", "User")
+    },
+    "amazon.aws.lambda": {"lambda:ListLayerVersions"},  # no layers
+    # module_utils/dashboard.py serves both modules; each calls only its part of it
+    "bucketguard.visibility.cloudwatch_dashboard": {"cloudwatch:ListDashboards"},
+    "bucketguard.visibility.cloudwatch_dashboard_info": {"cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"},
+}
+
+
+def module_source(module: str) -> Path:
+    namespace, collection, name = module.split(".")
+    if namespace == "bucketguard":
+        return ROOT / "plugins" / "modules" / f"{name}.py"
+    return COLLECTIONS / namespace / collection / "plugins" / "modules" / f"{name}.py"
+
+
+def api_calls(module: str) -> set[str]:
+    """The IAM action names (without the service: a module may call two) of the boto3 calls in the source."""
+    text = module_source(module).read_text()
+    if module.startswith("bucketguard."):  # and the module_utils of ours it imports
+        for name in set(re.findall(r"visibility\.plugins\.module_utils\.(\w+) import", text)):
+            text += (ROOT / "plugins" / "module_utils" / f"{name}.py").read_text()
+    names = set(CALL.findall(text)) | set(PAGINATOR.findall(text))
+    camel = {"".join(w.capitalize() for w in n.split("_")) for n in names} - NOT_AWS
+    return {API_TO_IAM.get(c, c) for c in camel}
+
+
+def action_names(actions: Any) -> set[str]:
+    return {a.split(":")[1] for a in actions}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in dp.MODULE_ACTIONS if module_source(m).is_file()))
+def test_the_table_covers_every_call_in_the_module_source(module: str) -> None:
+    calls = api_calls(module)
+    missing = calls - action_names(dp.MODULE_ACTIONS[module]) - action_names(UNUSED.get(module, set()))
+    assert not missing, f"{module_source(module)} calls {sorted(missing)}: add them to MODULE_ACTIONS or UNUSED"
+
+
+def test_the_source_scan_finds_calls() -> None:
+    assert {"UpdateFunctionCode", "CreateFunction"} <= api_calls("amazon.aws.lambda")
+    assert {"ListAllMyBuckets", "GetBucketPolicyStatus"} <= api_calls("bucketguard.visibility.s3_exposure_audit")
+    assert "ListAliases" in api_calls("amazon.aws.cloudtrail")  # kms, from the cloudtrail module
