@@ -129,7 +129,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fleet", action="append", help="ACCOUNTSxREGIONS (repeatable; default 10x3 and 1x1)")
     p.add_argument("--forks", type=int, default=int(os.environ.get("BENCH_FORKS", "10")))
-    p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOCALSTACK_PORT", "4599")))
+    p.add_argument("--port", type=int, default=int(os.environ.get("BUCKETGUARD_LOCALSTACK_PORT", "4599")))
     args = p.parse_args()
     fleets = args.fleet or [os.environ.get("BENCH_FLEET", "10x3"), "30x3", "1x1"]
     workdir = Path(tempfile.mkdtemp(prefix="bucketguard-bench-"))

@@ -49,9 +49,17 @@ SOURCE_IP = "203.0.113.10"
 USER_AGENT = "[aws-cli/2.17.0 Python/3.12 Linux botocore/2.17.0]"
 
 
+def default_endpoint() -> str:
+    """BUCKETGUARD_LOCALSTACK_URL, else 127.0.0.1 on BUCKETGUARD_LOCALSTACK_PORT (default 4566): docs/emulators.md."""
+    port = os.environ.get("BUCKETGUARD_LOCALSTACK_PORT") or "4566"
+    return os.environ.get("BUCKETGUARD_LOCALSTACK_URL") or f"http://127.0.0.1:{port}"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--endpoint", default=os.environ.get("BUCKETGUARD_LOCALSTACK_URL", "http://127.0.0.1:4566"))
+    p.add_argument(
+        "--endpoint", default=default_endpoint(), help="LocalStack URL (default: BUCKETGUARD_LOCALSTACK_URL)"
+    )
     p.add_argument("--account", required=True, help="12-digit account id (LocalStack access key)")
     p.add_argument("--region", required=True, help="the account's home region (trail log group, alarm)")
     p.add_argument("--prefix", default="bucketguard")
@@ -176,8 +184,31 @@ def wait_for_alarm(args: argparse.Namespace, cloudwatch, written_at: datetime) -
         if alarm["StateValue"] == "ALARM" and alarm["StateUpdatedTimestamp"] >= written_at:
             return alarm
         time.sleep(2)
-    state = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
-    raise SystemExit(f"alarm {name} did not go to ALARM within {args.timeout} s (state {state})")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    raise SystemExit(not_in_alarm_message(name, args.timeout, alarm))
+
+
+def not_in_alarm_message(name: str, timeout: int, alarm: dict) -> str:
+    """Why the drill gave up, and what to check: LocalStack evaluates an alarm every Period x EvaluationPeriods."""
+    period = int(alarm.get("Period") or 0)
+    evaluations = int(alarm.get("EvaluationPeriods") or 0)
+    cycle = period * evaluations
+    hint = (
+        f"LocalStack evaluates it every Period x EvaluationPeriods = {period} s x {evaluations} = {cycle} s, "
+        f"counted from PutMetricAlarm"
+    )
+    if cycle and cycle >= timeout:
+        hint += f": longer than --timeout {timeout} s. Raise --timeout, or lower "
+    else:
+        hint += ". Check the metric filter's log group and that the records were written; for a faster drill lower "
+    hint += (
+        "alarm_period and alarm_evaluation_periods in the inventory (inventories/local/group_vars/all.yml uses "
+        "10 and 1) and redeploy the alarm (deploy.yml --tags alarm)."
+    )
+    return (
+        f"alarm {name} did not go to ALARM within {timeout} s (state {alarm.get('StateValue')}, "
+        f"reason {alarm.get('StateReason', '')!r}). {hint}"
+    )
 
 
 def settle_alarm(args: argparse.Namespace, cloudwatch, name: str) -> str:

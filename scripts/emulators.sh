@@ -2,7 +2,7 @@
 # Start, stop and inspect the local AWS emulators that the tests and `make demo` use.
 #
 #   scripts/emulators.sh up     [localstack|moto|all]   start (idempotent), wait until healthy
-#   scripts/emulators.sh down   [localstack|moto|all]   stop by PID (SIGTERM, then SIGKILL)
+#   scripts/emulators.sh down   [localstack|moto|all]   stop by PID (SIGINT, SIGTERM, then SIGKILL)
 #   scripts/emulators.sh status [localstack|moto|all]   exit 0 when all named are up
 #   scripts/emulators.sh env                             print the export lines for the endpoints
 #
@@ -13,6 +13,7 @@
 #   BUCKETGUARD_LOCALSTACK_PORT  default 4566
 #   BUCKETGUARD_MOTO_PORT        default 5055
 #   BUCKETGUARD_EMULATOR_DIR     default <repo>/.emulators  (pid files, logs, LocalStack state)
+#   BUCKETGUARD_EMULATOR_STOP_GRACE  seconds to wait after each stop signal (default 10)
 # State lives in a folder per port, so several checkouts or test runs can use different ports.
 set -euo pipefail
 
@@ -125,18 +126,21 @@ stop_one() {
     log "$svc not running"
     return 0
   fi
-  # setsid made the server a process-group leader: signal the whole group.
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 20); do
+  # setsid made the server a process-group leader: signal the whole group. SIGINT first: LocalStack's
+  # runtime shuts down on it as on Ctrl-C; then SIGTERM, and SIGKILL only if neither worked
+  # (docs/emulators.md has the measured numbers). Each step waits up to $grace seconds.
+  local sig grace=${BUCKETGUARD_EMULATOR_STOP_GRACE:-10} t0=$SECONDS
+  for sig in INT TERM KILL; do
+    [ "$sig" = KILL ] && log "$svc (pid $pid) did not stop on SIGINT nor SIGTERM: SIGKILL"
+    kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
+    for i in $(seq 1 $((grace * 5))); do
+      pid_alive "$pid" || break
+      sleep 0.2
+    done
     pid_alive "$pid" || break
-    sleep 0.5
   done
-  if pid_alive "$pid"; then
-    log "$svc (pid $pid) did not stop after 10 s: SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
   rm -f "$(dir_of "$svc")/pid"
-  log "$svc stopped"
+  log "$svc stopped (SIG$sig, $((SECONDS - t0)) s)"
 }
 
 status_one() {

@@ -3,8 +3,8 @@
     pytest tests/awx/test_runner.py        (starts LocalStack through scripts/emulators.sh if it is not up)
 
 The job is the Deploy job template: project = this checkout, inventory = inventories/local, extra vars =
-survey answers, `--limit` = one account's home-region host (AWX's "Limit" field) so the test stays fast
-however many roles deploy.yml grows to.
+survey answers (made by tests/awx/survey.py from the shipped files/awx/surveys/*.json), `--limit` = one
+account's home-region host (AWX's "Limit" field) so the test stays fast however many roles deploy.yml grows to.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import boto3
 import pytest
 import yaml
 
+from tests.awx import survey
 from tests.awx.runner_layout import ROOT, VENV_BIN, LocalStack, home_hosts, make_private_data_dir
 
 pytestmark = pytest.mark.awx
@@ -31,6 +32,9 @@ SUBSCRIBER = "awx-test@example.com"
 # LocalStack's free edition has no CloudTrail: the local fleet has `trail_manage: false`, and this playbook creates
 # the log group an organisation trail would deliver to (scripts/demo.sh runs it before the deploy too).
 STAND_IN = "scripts/local_trail_stand_in.yml"
+# The job templates' surveys as shipped (files/awx/awx-import.json carries the same specs).
+DEPLOY = survey.load("deploy")
+TEARDOWN = survey.load("teardown")
 
 
 def envvars(localstack_port: str = "4566") -> dict[str, str]:
@@ -109,7 +113,7 @@ def test_deploy_job_succeeds_and_creates_the_topic(tmp_path: Path, localstack: L
     result, stdout = run_job(
         tmp_path,
         "playbooks/deploy.yml",
-        extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        extravars=survey.extravars(DEPLOY, {"bucketguard_name_prefix": prefix, "sns_email_subscribers": SUBSCRIBER}),
         stand_in_extravars={"bucketguard_name_prefix": prefix},
         port=localstack.port,
     )
@@ -132,7 +136,7 @@ def test_deploy_job_takes_the_awx_aws_credential_from_the_environment(tmp_path: 
     result, stdout = run_job(
         tmp_path,
         "playbooks/deploy.yml",
-        extravars={"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]},
+        extravars=survey.extravars(DEPLOY, {"bucketguard_name_prefix": prefix, "sns_email_subscribers": SUBSCRIBER}),
         stand_in_extravars={"bucketguard_name_prefix": prefix},
         port=localstack.port,
         # LocalStack takes the access key id as the account id: the topic lands in TARGET's account
@@ -148,9 +152,11 @@ def test_deploy_job_takes_the_awx_aws_credential_from_the_environment(tmp_path: 
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
+        # not a survey question: an extra var of the template (or the inventory) with a bad value
         ("bucketguard_account_id", "12ab", "bucketguard_account_id must be 12 digits"),
+        # survey answers AWX accepts (length within the question's min..max), that the playbook rejects
         ("bucketguard_name_prefix", "Bad_Prefix", "bucketguard_name_prefix must be"),
-        ("sns_email_subscribers", ["not-an-email"], "sns_email_subscribers"),
+        ("sns_email_subscribers", "not-an-email", "sns_email_subscribers"),
     ],
 )
 def test_bad_survey_answer_fails_the_job_naming_the_variable(
@@ -159,12 +165,17 @@ def test_bad_survey_answer_fails_the_job_naming_the_variable(
     prefix = "bgawxbad"
     client = sns(localstack)
     client.delete_topic(TopicArn=topic_arn(prefix))
-    good = {"bucketguard_name_prefix": prefix, "sns_email_subscribers": [SUBSCRIBER]}
+    good = {"bucketguard_name_prefix": prefix, "sns_email_subscribers": SUBSCRIBER}
+    questions = {q["variable"] for q in DEPLOY["spec"]}
+    if variable in questions:
+        extravars = survey.extravars(DEPLOY, {**good, variable: value})
+    else:
+        extravars = {**survey.extravars(DEPLOY, good), variable: value}
 
     result, stdout = run_job(
         tmp_path,
         "playbooks/deploy.yml",
-        extravars={**good, variable: value},
+        extravars=extravars,
         stand_in_extravars={"bucketguard_name_prefix": prefix},
         port=localstack.port,
     )
@@ -173,6 +184,25 @@ def test_bad_survey_answer_fails_the_job_naming_the_variable(
     assert result.rc != 0
     assert message in stdout, stdout[-4000:]
     assert not topic_exists(client, topic_arn(prefix)), "the job made the topic before rejecting its input"
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"bucketguard_teardown_confirm": "yes"}, "Refusing to tear down"),
+        (
+            {"bucketguard_teardown_confirm": "teardown", "bucketguard_purge_logs": "true"},
+            "Refusing to delete the audit data",
+        ),
+    ],
+)
+def test_teardown_survey_answers_short_of_the_confirmations_refuse(
+    tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    """The Teardown survey lets any text through (AWX cannot check a value); the playbook stops first."""
+    result, stdout = run_job(tmp_path, "playbooks/teardown.yml", extravars=survey.extravars(TEARDOWN, answers))
+    assert result.status == "failed", stdout[-4000:]
+    assert message in stdout and "Nothing was changed" in stdout, stdout[-4000:]
 
 
 def test_example_inventory_passes_the_inventory_checks(tmp_path: Path) -> None:
@@ -198,7 +228,9 @@ def test_subscribers_as_a_textarea_answer_are_accepted(tmp_path: Path, localstac
     result, stdout = run_job(
         tmp_path,
         "playbooks/deploy.yml",
-        extravars={"bucketguard_name_prefix": "bgawxtext", "sns_email_subscribers": "a@example.com\nb@example.com"},
+        extravars=survey.extravars(
+            DEPLOY, {"bucketguard_name_prefix": "bgawxtext", "sns_email_subscribers": "a@example.com\nb@example.com"}
+        ),
         stand_in_extravars={"bucketguard_name_prefix": "bgawxtext"},
         port=localstack.port,
     )
