@@ -28,7 +28,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import uuid
 import zlib
 from pathlib import Path
@@ -39,13 +38,13 @@ import pytest
 import yaml
 
 from tests.awx.runner_layout import ROOT, LocalStack
+from tests.lib.playbook import run_playbook, tail
 
 pytestmark = pytest.mark.audit
 
 X, Y, Z = "260000000171", "260000000172", "260000000173"  # Z: its role cannot be assumed
 HOME, OTHER = "eu-west-3", "us-east-1"
 SUFFIX = uuid.uuid4().hex[:8]
-VENV_BIN = Path(sys.executable).parent
 OFF = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
 ON = dict.fromkeys(OFF, True)
 
@@ -91,30 +90,7 @@ def write_inventory(dest: Path) -> Path:
 
 
 def playbook(inventory: Path, port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "BUCKETGUARD_LOCALSTACK_PORT": port,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",  # unwrapped lines, so the test can search the summary
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), "playbooks/audit.yml", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
-def tail(run: subprocess.CompletedProcess[str]) -> str:
-    return (run.stdout + run.stderr)[-6000:]
+    return run_playbook(inventory, "playbooks/audit.yml", *args, port=port)
 
 
 def client(localstack: LocalStack, service: str, account: str, region: str = OTHER) -> Any:

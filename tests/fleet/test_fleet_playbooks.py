@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import re
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -36,6 +34,7 @@ import pytest
 import yaml
 
 from tests.awx.runner_layout import ROOT, LocalStack
+from tests.lib.playbook import run_playbook, tail
 
 pytestmark = pytest.mark.fleet
 
@@ -51,7 +50,6 @@ DASHBOARD = f"{PREFIX}-s3-visibility"
 FUNCTION = f"{PREFIX}-notifier"
 TRAIL_LOG_GROUP = f"/{PREFIX}/cloudtrail"
 NOTIFIER_LOG_GROUP = f"/aws/lambda/{FUNCTION}"
-VENV_BIN = Path(sys.executable).parent
 
 
 DEPLOYER = f"arn:aws:iam::{OLD}:role/fleet-deployer"
@@ -80,38 +78,13 @@ def write_inventory(dest: Path) -> Path:
 
 
 def playbook(inventory: Path, port: str, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "BUCKETGUARD_LOCALSTACK_PORT": port,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        # One finding per line, unwrapped, so the test can search the report.
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        # Keep the machine's own AWS profiles out of the run (the inventory gives LocalStack keys).
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), name, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    return run_playbook(inventory, name, *args, port=port)
 
 
 def changed_counts(run: subprocess.CompletedProcess[str]) -> dict[str, int]:
     """host -> changed=N of the last PLAY RECAP."""
     recap = run.stdout.rsplit("PLAY RECAP", 1)[-1]
     return {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", recap, re.MULTILINE)}
-
-
-def tail(run: subprocess.CompletedProcess[str]) -> str:
-    return (run.stdout + run.stderr)[-6000:]
 
 
 def client(localstack: LocalStack, service: str, region: str, account: str = FRESH):

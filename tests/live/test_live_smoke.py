@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -43,12 +42,12 @@ import pytest
 import yaml
 
 from tests.awx.runner_layout import ROOT
+from tests.lib.playbook import run_playbook, tail
 
 pytestmark = pytest.mark.live
 
 LIVE_AWS = os.environ.get("BUCKETGUARD_LIVE", "") == "aws"
 PREFIX = "bgsmoke"
-VENV_BIN = Path(sys.executable).parent
 
 
 def drill_module():
@@ -118,29 +117,7 @@ def write_inventory(target: Target, dest: Path) -> Path:
 
 
 def playbook(inventory: Path, port: str | None, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    if port:
-        env["BUCKETGUARD_LOCALSTACK_PORT"] = port
-        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), name, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-
-
-def tail(run: subprocess.CompletedProcess[str]) -> str:
-    return (run.stdout + run.stderr)[-6000:]
+    return run_playbook(inventory, name, *args, port=port, timeout=1800)
 
 
 def make_public(target: Target, bucket: str) -> None:
