@@ -19,9 +19,10 @@ options:
     description:
       - C(rule) - the fast-path rule (the reader's answer); C(function) - the notifier function (C(lambda_info)).
       - C(alarms) - C(cloudwatch_metric_alarm_info)'s C(metric_alarms); C(roles) - C(iam_role_info)'s C(iam_roles).
+      - C(topic) - C(community.aws.sns_topic_info)'s C(result.sns_topic) (C(plugins/module_utils/sns_topic.py)).
     type: str
     required: true
-    choices: [rule, function, alarms, roles]
+    choices: [rule, function, alarms, roles, topic]
   wanted:
     description: What the role would make (see C(plugins/module_utils/drift.py) for each kind's keys).
     type: raw
@@ -43,12 +44,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bucketguard.visibility.plugins.module_utils import drift as _drift
+from ansible_collections.bucketguard.visibility.plugins.module_utils.sns_topic import topic_findings
 
 _KINDS = {
     "rule": _drift.rule_findings,
     "function": _drift.function_findings,
     "alarms": _drift.alarm_findings,
     "roles": _drift.role_findings,
+    "topic": topic_findings,
 }
 
 
