@@ -20,9 +20,11 @@ options:
       - C(rule) - the fast-path rule (the reader's answer); C(function) - the notifier function (C(lambda_info)).
       - C(alarms) - C(cloudwatch_metric_alarm_info)'s C(metric_alarms); C(roles) - C(iam_role_info)'s C(iam_roles).
       - C(topic) - C(community.aws.sns_topic_info)'s C(result.sns_topic) (C(plugins/module_utils/sns_topic.py)).
+      - C(dashboards) - a list of C(cloudwatch_dashboard) check-mode results with diff, O(wanted) their names
+        (C(plugins/module_utils/dashboard_body.py)).
     type: str
     required: true
-    choices: [rule, function, alarms, roles, topic]
+    choices: [rule, function, alarms, roles, topic, dashboards]
   wanted:
     description: What the role would make (see C(plugins/module_utils/drift.py) for each kind's keys).
     type: raw
@@ -44,6 +46,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bucketguard.visibility.plugins.module_utils import drift as _drift
+from ansible_collections.bucketguard.visibility.plugins.module_utils.dashboard_body import verify_findings
 from ansible_collections.bucketguard.visibility.plugins.module_utils.sns_topic import topic_findings
 
 _KINDS = {
@@ -52,6 +55,7 @@ _KINDS = {
     "alarms": _drift.alarm_findings,
     "roles": _drift.role_findings,
     "topic": topic_findings,
+    "dashboards": verify_findings,
 }
 
 

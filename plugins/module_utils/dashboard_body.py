@@ -1,0 +1,390 @@
+# Copyright: bucketguard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The dashboards' bodies and the dashboard role's input checks (pure, standard library).
+
+The ``dashboard`` role hands its inputs, as one dict, to the ``dashboard_body`` and ``dashboard_problems``
+filters; deploy sends the body with ``cloudwatch_dashboard`` and verify compares the same body with that
+module in check mode. Keys of ``inputs`` (the role's variables without the ``dashboard_`` prefix):
+``account_id, region, partition, name, alarm_name, heartbeat_alarm_name, tamper_alarm_name, log_group_name,
+event_names, query_limit, time_range, metric_namespace, metric_name, metric_period, alarm_threshold,
+notifier_function_name, notifier_period, rule_name, rule_regions, runbook_markdown, fleet, fleet_name,
+fleet_alarms``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
+REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
+LOG_GROUP_RE = re.compile(r"[A-Za-z0-9_/.#-]{1,512}")
+FUNCTION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+EVENT_NAME_RE = re.compile(r"[A-Za-z]+")
+TIME_RANGE_RE = re.compile(r"-P(?=\d|T\d)(\d+[YMWD])*(T(\d+[HMS])+)?")
+SHORT_PERIODS = (1, 5, 10, 30)
+ALARM_WIDGET_MAX = 100  # a CloudWatch alarm status widget shows at most 100 alarms
+Y_AXIS = {"left": {"min": 0, "showUnits": False}}
+FOOTER = "*Made by Ansible (bucketguard.visibility.dashboard): {what} are overwritten on the next run.*"
+
+
+def _match(regex: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and regex.fullmatch(value) is not None
+
+
+def _period_ok(value: Any) -> bool:
+    try:
+        period = int(value)
+    except (TypeError, ValueError):
+        return False
+    return period in SHORT_PERIODS or (period > 0 and period % 60 == 0)
+
+
+def _int_between(value: Any, low: int, high: int) -> bool:
+    try:
+        return low <= int(value) <= high
+    except (TypeError, ValueError):
+        return False
+
+
+def fleet_alarm_problems(alarms: Any) -> list[Any]:
+    """The ``fleet_alarms`` entries that lack a 12-digit account_id, a region name or an alarm_name."""
+    if not isinstance(alarms, list):
+        return [alarms]
+    return [
+        a
+        for a in alarms
+        if not isinstance(a, dict)
+        or not _match(ACCOUNT_ID_RE, str(a.get("account_id", "")))
+        or not _match(REGION_RE, a.get("region"))
+        or not a.get("alarm_name")
+    ]
+
+
+def problems(inputs: dict[str, Any]) -> list[str]:
+    """One sentence per invalid input, naming the variable; [] when every input is valid."""
+    v = inputs
+    out = []
+
+    def show(value: Any) -> str:
+        return json.dumps(value, default=str)
+
+    if not _match(ACCOUNT_ID_RE, str(v.get("account_id", ""))):
+        out.append(f"dashboard_account_id (bucketguard_account_id) must be 12 digits, got {show(v.get('account_id'))}.")
+    if not _match(REGION_RE, v.get("region")):
+        out.append(
+            f"dashboard_region (aws_region) must be a region name such as eu-west-3, got {show(v.get('region'))}."
+        )
+    if not _match(NAME_RE, v.get("name")):
+        out.append(f"dashboard_name must be 1-255 letters, digits, hyphens or underscores, got {show(v.get('name'))}.")
+    if not v.get("alarm_name") or not v.get("heartbeat_alarm_name"):
+        out.append("dashboard_alarm_name and dashboard_heartbeat_alarm_name must not be empty.")
+    if not _match(LOG_GROUP_RE, v.get("log_group_name")):
+        out.append(
+            "dashboard_log_group_name must be a log group name such as /bucketguard/cloudtrail, "
+            f"got {show(v.get('log_group_name'))}."
+        )
+    if not _match(FUNCTION_RE, v.get("notifier_function_name")):
+        out.append(
+            "dashboard_notifier_function_name must be 1-64 letters, digits, hyphens or underscores, "
+            f"got {show(v.get('notifier_function_name'))}."
+        )
+    names = v.get("event_names")
+    if not isinstance(names, list) or not names or not all(_match(EVENT_NAME_RE, n) for n in names):
+        out.append(
+            "dashboard_event_names must be a non-empty list of CloudTrail event names (letters only), "
+            f"got {show(names)}."
+        )
+    if not _match(TIME_RANGE_RE, v.get("time_range")):
+        out.append(
+            "dashboard_time_range must be an ISO 8601 duration before now such as -PT24H or -P7D, "
+            f"got {show(v.get('time_range'))}."
+        )
+    for key in ("metric_period", "notifier_period"):
+        if not _period_ok(v.get(key)):
+            out.append(f"dashboard_{key} must be 1, 5, 10, 30 or a multiple of 60 seconds, got {show(v.get(key))}.")
+    if not _int_between(v.get("query_limit"), 1, 10000):
+        out.append(f"dashboard_query_limit must be between 1 and 10000, got {show(v.get('query_limit'))}.")
+    if v.get("fleet"):
+        if not _match(NAME_RE, v.get("fleet_name")):
+            out.append(
+                "dashboard_fleet_name must be 1-255 letters, digits, hyphens or underscores, "
+                f"got {show(v.get('fleet_name'))}."
+            )
+        bad = fleet_alarm_problems(v.get("fleet_alarms"))
+        if bad:
+            out.append(
+                "dashboard_fleet_alarms entries need a 12-digit account_id, a region and an alarm_name; "
+                f"these do not: {show(bad)}."
+            )
+    return out
+
+
+def alarm_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{name}"
+
+
+def insights_query(log_group: str, event_names: list[str], limit: int) -> str:
+    """Logs Insights: the watched calls, newest first, one row per call with the columns a responder needs.
+    Account-level calls have no bucket; access-point calls name the access point."""
+    return (
+        f"SOURCE '{log_group}'\n"
+        f'| filter eventSource = "s3.amazonaws.com" and eventName in {json.dumps(list(event_names))}\n'
+        "| fields @timestamp as time, eventName as event,\n"
+        "    coalesce(requestParameters.bucketName, requestParameters.CreateAccessPointRequest.Bucket, "
+        'requestParameters.name, "(account)") as bucket,\n'
+        "    coalesce(userIdentity.arn, userIdentity.principalId) as who,\n"
+        "    sourceIPAddress as source_ip, awsRegion as region,\n"
+        '    coalesce(errorCode, "ok") as result\n'
+        "| sort @timestamp desc\n"
+        f"| limit {limit}"
+    )
+
+
+def runbook(account_id: str, region: str, log_group: str, function_name: str) -> str:
+    return "\n".join(
+        [
+            f"## S3 bucket visibility — account {account_id}, {region}",
+            "Left: the visibility alarm (red = a bucket's Block Public Access, policy, ACL, ownership or an access "
+            "point changed",
+            "in the last minutes) and the trail heartbeat (red = CloudTrail stopped delivering: changes would go "
+            "unseen).",
+            f"Below: changes per minute, every such call from `{log_group}`,",
+            f"and the notifier `{function_name}` that emails the details.",
+            "",
+            "**Visibility alarm red**",
+            "1. Find the call in the table below: bucket, who, source IP. A `result` other than `ok` means the call "
+            "failed and nothing changed.",
+            "2. Read the notifier's email: is the bucket exposed now?",
+            "3. Not expected: ask `who`, restore Block Public Access, remove the public policy, ACL or access point.",
+            "4. The alarm returns to OK by itself after 5 quiet minutes.",
+            "",
+            "**Heartbeat red:** `aws cloudtrail get-trail-status`, then the trail's delivery to CloudWatch Logs.",
+            "**Tamper red:** someone deleted, disabled or re-pointed bucketguard's own rule, alarms, filters, "
+            "notifier, topic, trail,",
+            "log groups or roles: find the call in the table's log group (eventSource and the resource name) and ask "
+            "who; run verify.yml.",
+            f"**Notifier errors:** read `/aws/lambda/{function_name}`; the alarm fires without the notifier.",
+            "",
+            FOOTER.format(what="changes made in the console"),
+        ]
+    )
+
+
+def _metric(x: int, y: int, width: int, title: str, region: str, period: int, metrics: list, **extra: Any) -> dict:
+    properties: dict[str, Any] = {"title": title, "region": region, "view": "timeSeries"}
+    properties.update(extra)
+    properties.update({"period": period, "metrics": metrics, "yAxis": Y_AXIS})
+    return {"type": "metric", "x": x, "y": y, "width": width, "height": 6, "properties": properties}
+
+
+def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The account's dashboard: alarms and runbook on top, the change count, the table of calls, the notifier,
+    the fast path's failed deliveries per region."""
+    v = inputs
+    partition = v.get("partition") or "aws"
+    region, account = v["region"], str(v["account_id"])
+    function = v["notifier_function_name"]
+    period = int(v["notifier_period"])
+    lambda_metric = ["AWS/Lambda", "{name}", "FunctionName", function]
+    regions = list(dict.fromkeys(v.get("rule_regions") or [region]))
+    return {
+        "start": v["time_range"],
+        "periodOverride": "inherit",
+        "widgets": [
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": 0,
+                "width": 6,
+                "height": 9,
+                "properties": {
+                    "title": "Alarms (red = act now)",
+                    "alarms": [
+                        alarm_arn(partition, region, account, v[key])
+                        for key in ("alarm_name", "heartbeat_alarm_name", "tamper_alarm_name")
+                    ],
+                },
+            },
+            {
+                "type": "text",
+                "x": 6,
+                "y": 0,
+                "width": 18,
+                "height": 9,
+                "properties": {
+                    "markdown": v.get("runbook_markdown") or runbook(account, region, v["log_group_name"], function)
+                },
+            },
+            _metric(
+                0,
+                9,
+                24,
+                f"S3 visibility changes ({v['metric_period']} s sums)",
+                region,
+                int(v["metric_period"]),
+                [[v["metric_namespace"], v["metric_name"], {"label": "Visibility changes"}]],
+                stacked=False,
+                stat="Sum",
+                annotations={"horizontal": [{"label": "Alarm threshold", "value": float(v["alarm_threshold"])}]},
+            ),
+            {
+                "type": "log",
+                "x": 0,
+                "y": 15,
+                "width": 24,
+                "height": 9,
+                "properties": {
+                    "title": "Recent visibility changes (CloudTrail, newest first)",
+                    "region": region,
+                    "view": "table",
+                    "query": insights_query(v["log_group_name"], v["event_names"], int(v["query_limit"])),
+                },
+            },
+            _metric(
+                0,
+                24,
+                8,
+                "Notifier invocations",
+                region,
+                period,
+                [[m.format(name="Invocations") for m in lambda_metric] + [{"label": "Invocations"}]],
+                stat="Sum",
+            ),
+            _metric(
+                8,
+                24,
+                8,
+                "Notifier errors",
+                region,
+                period,
+                [[m.format(name="Errors") for m in lambda_metric] + [{"label": "Errors", "color": "#d62728"}]],
+                stat="Sum",
+            ),
+            _metric(
+                16,
+                24,
+                8,
+                "Notifier duration (ms)",
+                region,
+                period,
+                [
+                    [m.format(name="Duration") for m in lambda_metric] + [{"stat": stat, "label": stat}]
+                    for stat in ("Average", "Maximum")
+                ],
+            ),
+            _metric(
+                0,
+                30,
+                24,
+                "Fast path - deliveries EventBridge could not make, per region (FailedInvocations; 0 is healthy)",
+                region,
+                period,
+                [
+                    ["AWS/Events", "FailedInvocations", "RuleName", v["rule_name"], {"region": r, "label": r}]
+                    for r in regions
+                ],
+                stat="Sum",
+            ),
+        ],
+    }
+
+
+def fleet_alarms(hosts: dict[str, Any], play_hosts: list[str]) -> list[dict[str, str]]:
+    """For every home-region host of the play: its visibility, heartbeat and tamper alarms."""
+    found = []
+    for host in play_hosts:
+        hv = hosts[host]
+        if str(hv.get("bucketguard_home_region", False)).lower() not in ("true", "yes", "1", "on"):
+            continue
+        prefix = hv.get("bucketguard_name_prefix") or "bucketguard"
+        region = hv.get("bucketguard_home_region_name") or hv.get("aws_region") or ""
+        account = str(hv.get("bucketguard_account_id", ""))
+        for key, suffix in (
+            ("dashboard_alarm_name", "s3-visibility-change"),
+            ("dashboard_heartbeat_alarm_name", "trail-heartbeat"),
+            ("dashboard_tamper_alarm_name", "tamper"),
+        ):
+            found.append({"account_id": account, "region": region, "alarm_name": hv.get(key) or f"{prefix}-{suffix}"})
+    return found
+
+
+def _fleet_text(alarms: list[dict[str, Any]]) -> str:
+    accounts = len({str(a["account_id"]) for a in alarms})
+    lines = [
+        f"## S3 bucket visibility — fleet ({accounts} accounts, {len(alarms)} alarms)",
+        "",
+        "The tiles above show the state of every account's visibility, heartbeat and tamper alarms **when this "
+        "account can see",
+        "the other accounts' alarms** (a monitoring account with CloudWatch cross-account observability). Elsewhere "
+        "the",
+        "tiles of other accounts stay empty: use the links below (they open the alarm in the account you are signed "
+        "in to).",
+        "",
+        "| account | region | alarm |",
+        "| --- | --- | --- |",
+    ]
+    for a in sorted(alarms, key=lambda a: (str(a["account_id"]), a["region"], a["alarm_name"])):
+        url = (
+            f"https://{a['region']}.console.aws.amazon.com/cloudwatch/home?region={a['region']}"
+            f"#alarmsV2:alarm/{quote(a['alarm_name'], safe='')}"
+        )
+        lines.append(f"| {a['account_id']} | {a['region']} | [{a['alarm_name']}]({url}) |")
+    lines += ["", FOOTER.format(what="edits in the console")]
+    return "\n".join(lines)
+
+
+def fleet_body(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Status tiles of every account's alarms (at most 100 per widget, about 6 tiles per row of 2 grid units),
+    then a table with console links."""
+    partition = inputs.get("partition") or "aws"
+    alarms = list(inputs.get("fleet_alarms") or [])
+    arns = [alarm_arn(partition, a["region"], str(a["account_id"]), a["alarm_name"]) for a in alarms]
+    batches = [arns[i : i + ALARM_WIDGET_MAX] for i in range(0, len(arns), ALARM_WIDGET_MAX)]
+    widgets: list[dict[str, Any]] = []
+    y = 0
+    for index, batch in enumerate(batches, start=1):
+        height = 2 + 2 * ((len(batch) + 5) // 6)
+        suffix = f" ({index}/{len(batches)})" if len(batches) > 1 else ""
+        widgets.append(
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": y,
+                "width": 24,
+                "height": height,
+                "properties": {
+                    "title": f"Alarms of every account{suffix}",
+                    "alarms": batch,
+                    "sortBy": "stateUpdatedTimestamp",
+                },
+            }
+        )
+        y += height
+    widgets.append(
+        {
+            "type": "text",
+            "x": 0,
+            "y": y,
+            "width": 24,
+            "height": min(6 + (len(alarms) * 2) // 3, 1000),
+            "properties": {"markdown": _fleet_text(alarms)},
+        }
+    )
+    return {"start": inputs["time_range"], "widgets": widgets}
+
+
+def verify_findings(results: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """What verify reports from ``cloudwatch_dashboard``'s check-mode results (diff on), one per dashboard."""
+    out = []
+    for name, result in zip(names, results, strict=False):
+        diff = (result or {}).get("diff") or {}
+        if not diff.get("before"):
+            out.append(f"dashboard {name} is missing")
+        elif diff.get("before") != diff.get("after"):
+            out.append(f"dashboard {name} differs from the body the role sends (widgets or text)")
+    return out
