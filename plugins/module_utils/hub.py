@@ -1,0 +1,207 @@
+# Copyright: bucketguard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Organisation (hub) mode: the policies that let one hub account watch every member account (pure).
+
+Trust chain (docs/organisation.md):
+  member account x region  --events:PutEvents (forwarder role)-->  hub account's default bus (hub region)
+  hub bus policy           allows PutEvents from the organisation (aws:PrincipalOrgID) or listed accounts
+  hub notifier role        --sts:AssumeRole-->  member's reader role (read-only S3 / S3 Control reads)
+  member's reader role     trusts the hub ACCOUNT as principal, narrowed by aws:PrincipalArn to the hub
+                           notifier's role (a role ARN as principal would break when that role is
+                           re-created, and cannot be written before it exists), and by aws:PrincipalOrgID.
+
+Nothing here calls AWS; the roles and our modules render these documents and compare them with AWS's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .contract import ACCOUNT_ID_RE, PARTITIONS, REGION_RE
+
+ORGANIZATION_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}\Z")
+
+# What the notifier reads to judge a bucket (bucket_state.read_bucket_state, read_policy_status,
+# read_bucket_region) - nothing that writes, lists objects or reads object data.
+READER_BUCKET_ACTIONS = (
+    "s3:GetBucketAcl",
+    "s3:GetBucketLocation",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketTagging",
+)
+READER_ACCOUNT_ACTIONS = ("s3:GetAccountPublicAccessBlock",)
+BUS_POLICY_SID = "bucketguard-members-put-events"
+
+
+def reader_role_name(prefix: str) -> str:
+    return f"{prefix}-reader"
+
+
+def notifier_role_arn(partition: str, hub_account_id: str, prefix: str) -> str:
+    return f"arn:{partition}:iam::{hub_account_id}:role/{prefix}-notifier-role"
+
+
+def bus_arn(partition: str, region: str, account_id: str, bus: str = "default") -> str:
+    return f"arn:{partition}:events:{region}:{account_id}:event-bus/{bus}"
+
+
+def reader_role_policy(partition: str = "aws") -> dict[str, Any]:
+    """The member's reader role: the bucket and account reads the hub notifier needs, and nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadBucketExposure",
+                "Effect": "Allow",
+                "Action": list(READER_BUCKET_ACTIONS),
+                "Resource": f"arn:{partition}:s3:::*",
+            },
+            {
+                # GetAccountPublicAccessBlock takes no resource (Service Authorization Reference).
+                "Sid": "ReadAccountPublicAccessBlock",
+                "Effect": "Allow",
+                "Action": list(READER_ACCOUNT_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def reader_trust_policy(
+    partition: str, hub_account_id: str, prefix: str, organization_id: str | None = None
+) -> dict[str, Any]:
+    """Only the hub notifier's role (in the hub account, inside the organisation when given) may assume the reader."""
+    conditions: dict[str, Any] = {
+        "ArnEquals": {"aws:PrincipalArn": notifier_role_arn(partition, hub_account_id, prefix)}
+    }
+    if organization_id:
+        conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "HubNotifierReadsBucketState",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{hub_account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": conditions,
+            }
+        ],
+    }
+
+
+def hub_bus_policy(
+    partition: str,
+    hub_region: str,
+    hub_account_id: str,
+    organization_id: str | None = None,
+    member_accounts: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The hub bus's resource policy: PutEvents from the organisation, or from the listed member accounts."""
+    statement: dict[str, Any] = {
+        "Sid": BUS_POLICY_SID,
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": bus_arn(partition, hub_region, hub_account_id),
+    }
+    if organization_id:
+        statement["Principal"] = "*"
+        statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+    else:
+        members = sorted({a for a in member_accounts if a != hub_account_id})
+        if not members:
+            raise ValueError("hub_bus_policy needs organization_id or at least one member account")
+        statement["Principal"] = {"AWS": [f"arn:{partition}:iam::{a}:root" for a in members]}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def bus_policy_allows(policy: dict[str, Any] | None, account_id: str, organization_id: str | None = None) -> bool:
+    """Does this bus policy let ``account_id`` (a member of ``organization_id``, if given) put events?
+
+    Reads only the shapes hub_bus_policy writes and the usual hand-written ones: an Allow of
+    events:PutEvents (or events:*) to the account's root or account id, or to "*" narrowed by
+    aws:PrincipalOrgID equal to the organisation. A Deny naming the account wins.
+    """
+    allowed = False
+    for statement in _as_list((policy or {}).get("Statement")):
+        if not isinstance(statement, dict):
+            continue
+        actions = _as_list(statement.get("Action"))
+        if not any(a in ("events:PutEvents", "events:*", "*") for a in actions):
+            continue
+        principal = statement.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*"):
+            org = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:PrincipalOrgID")
+            matches = bool(organization_id) and organization_id in _as_list(org)
+            if statement.get("Condition") is None:
+                matches = True
+        else:
+            names = _as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+            matches = any(
+                n == account_id or re.fullmatch(rf"arn:[a-z-]+:iam::{account_id}:root", str(n)) for n in names
+            )
+        if not matches:
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def hub_problems(hosts: dict[str, Any]) -> list[str]:
+    """Fleet-wide checks of hub mode; [] when no host sets bucketguard_hub_account_id (standalone mode)."""
+    hub_ids = {h: hv.get("bucketguard_hub_account_id") for h, hv in hosts.items()}
+    set_on = {h: str(v) for h, v in hub_ids.items() if v not in (None, "")}
+    if not set_on:
+        return []
+    problems: list[str] = []
+    unset = sorted(h for h in hosts if h not in set_on)
+    if unset:
+        problems.append(
+            "bucketguard_hub_account_id must be set for the whole fleet (group_vars/all), "
+            f"it is missing on: {', '.join(unset[:10])}{' ...' if len(unset) > 10 else ''}"
+        )
+    values = sorted(set(set_on.values()))
+    if len(values) > 1:
+        problems.append(f"bucketguard_hub_account_id differs between hosts: {', '.join(values)}; the fleet has one hub")
+        return problems
+    hub = values[0]
+    if not ACCOUNT_ID_RE.match(hub):
+        problems.append(f"bucketguard_hub_account_id must be a 12-digit account id, got {hub!r}")
+        return problems
+    regions = {str(hv.get("bucketguard_hub_region") or "") for hv in hosts.values()}
+    if len(regions) != 1 or not REGION_RE.match(next(iter(regions))):
+        problems.append(
+            "bucketguard_hub_region must be one AWS region name for the whole fleet, got "
+            f"{', '.join(sorted(repr(r) for r in regions))}"
+        )
+        return problems
+    region = next(iter(regions))
+    hub_hosts = [h for h, hv in hosts.items() if str(hv.get("bucketguard_account_id") or "") == hub]
+    if not hub_hosts:
+        problems.append(
+            f"bucketguard_hub_account_id {hub} is not an account of the inventory: add the hub account "
+            "(it holds the notifier, the topic and the dashboard)"
+        )
+    elif not any(str(hosts[h].get("aws_region") or "") == region for h in hub_hosts):
+        problems.append(f"the hub account {hub} has no host in bucketguard_hub_region {region}")
+    org = {str(hv.get("bucketguard_organization_id") or "") for hv in hosts.values()}
+    org.discard("")
+    for value in sorted(org):
+        if not ORGANIZATION_ID_RE.match(value):
+            problems.append(f"bucketguard_organization_id must look like o-xxxxxxxxxx, got {value!r}")
+    partitions = {str(hv.get("bucketguard_partition") or "aws") for hv in hosts.values()}
+    if len(partitions) > 1 or not partitions <= set(PARTITIONS):
+        problems.append(f"hub mode needs one bucketguard_partition for the whole fleet, got {sorted(partitions)}")
+    return problems

@@ -1,0 +1,133 @@
+"""Organisation mode's policies: the reader cannot write, only the hub notifier assumes it, the bus admits members."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from ansible_collections.bucketguard.visibility.plugins.module_utils import hub
+
+ROOT = Path(__file__).resolve().parents[4]
+HUB = "111111111111"
+MEMBER = "222222222222"
+ORG = "o-abcdefghij"
+
+
+def _actions(policy: dict) -> list[str]:
+    return [a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+
+def test_reader_role_can_only_read_bucket_and_account_settings() -> None:
+    policy = hub.reader_role_policy("aws")
+    actions = _actions(policy)
+    assert actions, "the reader must be able to read something"
+    for action in actions:
+        service, name = action.split(":")
+        assert service == "s3", action  # S3 and S3 Control actions share the s3: prefix
+        assert re.fullmatch(r"Get[A-Za-z]+", name), f"{action} is not a read"
+    assert "*" not in "".join(actions)
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+    assert not any(a.startswith("s3:GetObject") for a in actions)  # no object data
+
+
+def test_reader_role_covers_every_read_the_notifier_makes() -> None:
+    """What the notifier may read in its own account, the reader role must allow in a member's."""
+    template = (ROOT / "roles" / "notifier_lambda" / "templates" / "notifier-policy.json.j2").read_text()
+    reads = set(re.findall(r'"(s3:Get[A-Za-z]+)"', template))
+    assert len(reads) >= 6
+    assert reads <= set(_actions(hub.reader_role_policy()))
+
+
+@pytest.mark.parametrize("org", [None, ORG])
+def test_reader_trust_allows_only_the_hub_notifier_role(org: str | None) -> None:
+    policy = hub.reader_trust_policy("aws", HUB, "bucketguard", org)
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{HUB}:root"}
+    assert statement["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": f"arn:aws:iam::{HUB}:role/bucketguard-notifier-role"
+    }
+    if org:
+        assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": org}
+    else:
+        assert "StringEquals" not in statement["Condition"]
+
+
+def test_reader_trust_follows_partition_and_prefix() -> None:
+    policy = hub.reader_trust_policy("aws-cn", HUB, "sec")
+    assert (
+        policy["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+        == f"arn:aws-cn:iam::{HUB}:role/sec-notifier-role"
+    )
+
+
+def test_bus_policy_for_the_organisation() -> None:
+    policy = hub.hub_bus_policy("aws", "eu-west-3", HUB, organization_id=ORG)
+    assert policy["Statement"][0]["Resource"] == f"arn:aws:events:eu-west-3:{HUB}:event-bus/default"
+    assert hub.bus_policy_allows(policy, MEMBER, ORG)
+    assert not hub.bus_policy_allows(policy, MEMBER, "o-otherorgxyz")
+    assert not hub.bus_policy_allows(policy, MEMBER, None)
+
+
+def test_bus_policy_for_listed_accounts() -> None:
+    policy = hub.hub_bus_policy("aws", "eu-west-3", HUB, member_accounts=[MEMBER, HUB, MEMBER])
+    assert policy["Statement"][0]["Principal"] == {"AWS": [f"arn:aws:iam::{MEMBER}:root"]}
+    assert hub.bus_policy_allows(policy, MEMBER)
+    assert not hub.bus_policy_allows(policy, "333333333333")
+    with pytest.raises(ValueError, match="organization_id or at least one member"):
+        hub.hub_bus_policy("aws", "eu-west-3", HUB)
+
+
+def test_a_deny_for_the_member_wins() -> None:
+    policy = hub.hub_bus_policy("aws", "eu-west-3", HUB, organization_id=ORG)
+    policy["Statement"].append(
+        {"Effect": "Deny", "Principal": {"AWS": MEMBER}, "Action": "events:PutEvents", "Resource": "*"}
+    )
+    assert not hub.bus_policy_allows(policy, MEMBER, ORG)
+    assert not hub.bus_policy_allows(None, MEMBER, ORG)
+
+
+def _host(account: str, region: str, **extra: object) -> dict:
+    return {
+        "bucketguard_account_id": account,
+        "aws_region": region,
+        "bucketguard_hub_account_id": HUB,
+        "bucketguard_hub_region": "eu-west-3",
+        **extra,
+    }
+
+
+def test_hub_problems_accept_a_good_fleet_and_ignore_standalone() -> None:
+    hosts = {"hub": _host(HUB, "eu-west-3"), "m1": _host(MEMBER, "eu-west-3"), "m2": _host(MEMBER, "us-east-1")}
+    assert hub.hub_problems(hosts) == []
+    assert hub.hub_problems({"a": {"bucketguard_account_id": MEMBER, "aws_region": "eu-west-3"}}) == []
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        ({"m1": _host(MEMBER, "eu-west-3")}, "is not an account of the inventory"),
+        ({"hub": _host(HUB, "us-east-1")}, "has no host in bucketguard_hub_region eu-west-3"),
+        (
+            {"hub": _host(HUB, "eu-west-3"), "m1": {"bucketguard_account_id": MEMBER, "aws_region": "eu-west-3"}},
+            "missing on: m1",
+        ),
+        (
+            {
+                "hub": _host(HUB, "eu-west-3"),
+                "m1": _host(MEMBER, "eu-west-3", bucketguard_hub_account_id="333333333333"),
+            },
+            "differs between hosts",
+        ),
+        ({"hub": _host(HUB, "eu-west-3", bucketguard_hub_region="eu-west-3\n")}, "bucketguard_hub_region must be one"),
+        ({"hub": _host("1111", "eu-west-3", bucketguard_hub_account_id="1111")}, "must be a 12-digit account id"),
+        (
+            {"hub": _host(HUB, "eu-west-3", bucketguard_organization_id="o-x")},
+            "bucketguard_organization_id must look like",
+        ),
+    ],
+)
+def test_hub_problems_name_the_variable(hosts: dict, expected: str) -> None:
+    problems = hub.hub_problems(hosts)
+    assert any(expected in p for p in problems), problems
