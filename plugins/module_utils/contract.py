@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
+    REPORTING_EVENTS,
     record_search_pattern,
     watched_event_names,
 )
@@ -53,13 +54,15 @@ def metric_filter_pattern(event_names: list[str] | tuple[str, ...]) -> str:
 
 
 def event_pattern(event_names: list[str] | tuple[str, ...]) -> dict:
-    """EventBridge pattern: "AWS API Call via CloudTrail" events of the same successful calls."""
+    """EventBridge pattern: "AWS API Call via CloudTrail" events of the same successful calls, plus the fast
+    path's own ``REPORTING_EVENTS`` (a bucket tagged with the allow tag is mailed as a NOTICE; the metric
+    filter does not count them: the visibility alarm is for exposure changes)."""
     return {
         "source": ["aws.s3"],
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["s3.amazonaws.com"],
-            "eventName": list(event_names),
+            "eventName": list(dict.fromkeys([*event_names, *REPORTING_EVENTS])),
             "errorCode": [{"exists": False}],
         },
     }

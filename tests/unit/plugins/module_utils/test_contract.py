@@ -120,7 +120,9 @@ def test_every_pattern_is_derived_from_the_one_list(monkeypatch):
     names = contract.watched_event_names()
     assert names == list(cloudtrail.EXPOSURE_EVENTS_DEFAULT)
     assert contract.metric_filter_pattern(names).count("$.eventName") == len(names)
-    assert contract.event_pattern(names)["detail"]["eventName"] == names
+    # The fast path also gets the calls that change reporting only (the allow tag); the metric filter does not.
+    assert contract.event_pattern(names)["detail"]["eventName"] == [*names, *cloudtrail.REPORTING_EVENTS]
+    assert "PutBucketTagging" not in contract.metric_filter_pattern(names)
     assert json.dumps(names) in contract.insights_query("/g", names, 10)
     monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS_DEFAULT", ("PutBucketPolicy",))
     monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS", frozenset({"PutBucketPolicy"}))
@@ -130,7 +132,10 @@ def test_every_pattern_is_derived_from_the_one_list(monkeypatch):
     assert (
         handler.trail_filter_pattern()
         == contract.record_search_pattern()
-        == ('{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPolicy")) }')
+        == (
+            '{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPolicy") || '
+            '($.eventName = "PutBucketTagging")) }'
+        )
     )
 
 
