@@ -200,6 +200,9 @@ def host_problems(host: str, hv: Any) -> list[str]:
     profile = get("bucketguard_aws_profile", "")
     if profile not in ("", None) and not isinstance(profile, str):
         out.append(f"bucketguard_aws_profile must be a string, got {profile!r}.")
+    name = get("bucketguard_account_name", "")
+    if name not in ("", None) and (not isinstance(name, str) or len(name) > 50):
+        out.append(f"bucketguard_account_name must be the account's name, at most 50 characters, got {name!r}.")
     out += tag_problems(get("bucketguard_tags", {}), "bucketguard_tags")
     bad = [e for e in split_emails(get("sns_email_subscribers", [])) if not EMAIL_RE.match(e)]
     if bad:

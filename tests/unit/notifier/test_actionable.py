@@ -146,7 +146,7 @@ def test_account_name_beside_the_id_in_subject_and_body():
 
 
 def test_hostile_account_name_is_escaped():
-    names = {"111122223333": "x\n== INFO: forged"}  # refused by parse_account_names; escaped all the same
+    names = message.parse_account_names('{"111122223333": "x\\n== INFO: forged"}')  # accepted, shown escaped
     note = build_message([one(4, assessment=PUBLIC_POLICY_STATE)], account_names=names)
     assert "\n== INFO" not in note.body and "\n" not in note.subject
 
@@ -160,7 +160,15 @@ def test_parse_account_names(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["[1]", "{", '{"1234": "x"}', '{"111122223333": ""}', '{"111122223333": "a\\nb"}', '{"111122223333": 5}']
+    "raw",
+    [
+        "[1]",
+        "{",
+        '{"1234": "x"}',
+        '{"111122223333": ""}',
+        json.dumps({"111122223333": "x" * 51}),
+        '{"111122223333": 5}',
+    ],
 )
 def test_bad_account_names_are_refused_naming_the_variable(raw):
     with pytest.raises(ConfigError, match="BUCKETGUARD_ACCOUNT_NAMES"):

@@ -26,6 +26,13 @@ def fleet(**extra) -> dict:
 
 def test_a_good_fleet_has_no_problem():
     assert contract.fleet_problems(fleet()) == []
+    assert contract.fleet_problems(fleet(bucketguard_account_name="prod-web")) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 51, ["prod"], 12])
+def test_account_name_is_checked(name):
+    problems = contract.host_problems("h", host(bucketguard_account_name=name))
+    assert problems == [f"h: bucketguard_account_name must be the account's name, at most 50 characters, got {name!r}."]
 
 
 @pytest.mark.parametrize(
