@@ -55,6 +55,7 @@ OPEN = {name: False for name in FULL_BLOCK}
 ACTOR = "demo-admin"
 SOURCE_IP = "203.0.113.10"
 USER_AGENT = "[aws-cli/2.17.0 Python/3.12 Linux botocore/2.17.0]"
+ALLOW_TAG = "bucketguard:public=approved"  # notifier_lambda_allow_tag's default
 
 
 def default_endpoint() -> str:
@@ -72,7 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--region", required=True, help="the account's home region (trail log group, alarm)")
     p.add_argument("--prefix", default="bucketguard")
     p.add_argument("--bucket", required=True)
-    p.add_argument("--action", choices=("expose", "lockdown"), required=True)
+    p.add_argument(
+        "--action",
+        choices=("expose", "lockdown", "allow-tag"),
+        required=True,
+        help="allow-tag: tag the bucket with the allow tag (fast path only: the visibility alarm does not count it)",
+    )
     p.add_argument(
         "--path",
         choices=("alarm", "fast", "both"),
@@ -81,7 +87,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--timeout", type=int, default=180, help="seconds to wait for the alarm")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of the email")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.action == "allow-tag" and args.path != "fast":
+        p.error("--action allow-tag goes with --path fast (tagging is watched by the fast path only)")
+    return args
 
 
 def session(args: argparse.Namespace) -> boto3.session.Session:
@@ -138,6 +147,16 @@ def change_bucket(args: argparse.Namespace, s3) -> list[dict]:
         )
         s3.create_bucket(Bucket=args.bucket, **kwargs)
     pab_xmlns = {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
+    if args.action == "allow-tag":
+        key, _, value = ALLOW_TAG.partition("=")
+        tags = [{"Key": "team", "Value": "web"}, {"Key": key, "Value": value}]
+        s3.put_bucket_tagging(Bucket=args.bucket, Tagging={"TagSet": tags})
+        # CloudTrail records the XML body: TagSet.Tag is a list (one object for a single tag).
+        return [
+            cloudtrail_record(
+                args, "PutBucketTagging", {"Tagging": {**pab_xmlns, "TagSet": {"Tag": tags}}, "tagging": ""}
+            )
+        ]
     if args.action == "expose":
         policy = {
             "Version": "2012-10-17",

@@ -6,7 +6,7 @@
 #      notifier, seconds: the emails a person gets, subject included), then the alarm path (the alarm goes
 #      to ALARM; the notifier finds every event already mailed and sends nothing twice);
 #   4. lock the bucket down again and follow the alarm path alone (as when a fast-path event is lost):
-#      the second email;
+#      the second email; then allow-list a second bucket by tag: the NOTICE that names who did it;
 #   5. say where the dashboard is; stop LocalStack (also on failure or Ctrl-C).
 # Each step prints how long it took.
 set -euo pipefail
@@ -18,6 +18,8 @@ ENDPOINT="http://127.0.0.1:$PORT"
 ACCOUNT=111111111111 # inventories/local: its home region is eu-west-3
 REGION=eu-west-3
 BUCKET=bucketguard-demo-reports-$ACCOUNT
+SITE=bucketguard-demo-site-$ACCOUNT # a second bucket, allow-listed by tag (its own, so the first stays unlisted)
+ALLOW_TAG=bucketguard:public=approved
 
 banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 DEMO_START=$SECONDS
@@ -48,6 +50,11 @@ step_done
 banner "Locking s3://$BUCKET down again: the alarm path alone (as when a fast-path event is lost)"
 python scripts/alarm_drill.py --endpoint "$ENDPOINT" --account "$ACCOUNT" --region "$REGION" \
   --bucket "$BUCKET" --action lockdown --path alarm
+step_done
+
+banner "Allow-listing s3://$SITE on purpose: tagging it $ALLOW_TAG is itself reported (fast path, NOTICE)"
+python scripts/alarm_drill.py --endpoint "$ENDPOINT" --account "$ACCOUNT" --region "$REGION" \
+  --bucket "$SITE" --action allow-tag --path fast
 step_done
 
 banner "The dashboard"
