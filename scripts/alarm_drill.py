@@ -97,6 +97,10 @@ def session(args: argparse.Namespace) -> boto3.session.Session:
     return boto3.session.Session(aws_access_key_id=args.account, aws_secret_access_key="test", region_name=args.region)
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -460,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     made_at = time.monotonic()
     records = change_bucket(args, s3)
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
-    say(f"-- {args.action}: {len(records)} calls on s3://{args.bucket}")
+    say(f"-- {args.action}: {plural(len(records), 'call')} on s3://{args.bucket}")
     summary: dict = {"action": args.action, "bucket": args.bucket, "path": args.path}
     ok = True
     if args.path in ("fast", "both"):
@@ -469,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and all(r.get("status") == "published" for r in fast["results"]) and bool(fast["emails"])
         if not args.json:
             print(
-                f"-- fast path: {len(records)} EventBridge events through the notifier, "
-                f"{len(fast['emails'])} emails {fast['seconds']} s after the calls "
+                f"-- fast path: {plural(len(records), 'EventBridge event')} through the notifier, "
+                f"{plural(len(fast['emails']), 'email')} {fast['seconds']} s after the calls "
                 "(on AWS: EventBridge delivers within seconds; one invocation and one email per event)"
             )
             print_emails(fast["emails"], subjects(fast["notifier_log"]))
