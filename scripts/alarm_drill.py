@@ -12,9 +12,17 @@ Used by `make demo` and by the end-to-end Molecule scenario (`molecule/default`)
 4. build the event CloudWatch sends to a Lambda alarm action from the alarm's real state, and run
    the deployed notifier's handler in-process with the deployed function's own environment
    variables (LocalStack cannot execute Lambda functions without Docker);
-5. read the email LocalStack delivered for the SNS topic (``GET /_aws/ses``) and print it.
+5. read the email LocalStack delivered for the SNS topic (``GET /_aws/ses``) and print it, with its subject
+   (LocalStack's email stand-in puts "SNS-Subscriber-Endpoint" there: the real SNS subject is taken from the
+   notifier's ``published`` log line, which is what the email carries on AWS).
 
-Prints a JSON summary with ``--json`` (for tests) or the email as a person would read it.
+``--path fast`` follows the fast path instead of steps 2-4: each record, wrapped as the EventBridge event
+"AWS API Call via CloudTrail" that the rule delivers, goes through the notifier at once (one invocation per
+event, as on AWS) and the seconds from the calls to the emails are printed; the notifier's log lines are
+written to its log group as Lambda would, so a later alarm path leaves those events out. ``--path both``
+does the fast path, then steps 2-4 (the alarm path then finds nothing new and says so).
+
+Prints a JSON summary with ``--json`` (for tests) or the emails as a person would read them.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ OPEN = {name: False for name in FULL_BLOCK}
 ACTOR = "demo-admin"
 SOURCE_IP = "203.0.113.10"
 USER_AGENT = "[aws-cli/2.17.0 Python/3.12 Linux botocore/2.17.0]"
+ALLOW_TAG = "bucketguard:public=approved"  # notifier_lambda_allow_tag's default
 
 
 def default_endpoint() -> str:
@@ -64,14 +73,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--region", required=True, help="the account's home region (trail log group, alarm)")
     p.add_argument("--prefix", default="bucketguard")
     p.add_argument("--bucket", required=True)
-    p.add_argument("--action", choices=("expose", "lockdown"), required=True)
+    p.add_argument(
+        "--action",
+        choices=("expose", "lockdown", "allow-tag"),
+        required=True,
+        help="allow-tag: tag the bucket with the allow tag (fast path only: the visibility alarm does not count it)",
+    )
+    p.add_argument(
+        "--path",
+        choices=("alarm", "fast", "both"),
+        default="alarm",
+        help="follow the alarm path (default), the EventBridge fast path, or the fast path then the alarm path",
+    )
     p.add_argument("--timeout", type=int, default=180, help="seconds to wait for the alarm")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of the email")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.action == "allow-tag" and args.path != "fast":
+        p.error("--action allow-tag goes with --path fast (tagging is watched by the fast path only)")
+    return args
 
 
 def session(args: argparse.Namespace) -> boto3.session.Session:
     return boto3.session.Session(aws_access_key_id=args.account, aws_secret_access_key="test", region_name=args.region)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def now_iso() -> str:
@@ -124,6 +151,16 @@ def change_bucket(args: argparse.Namespace, s3) -> list[dict]:
         )
         s3.create_bucket(Bucket=args.bucket, **kwargs)
     pab_xmlns = {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
+    if args.action == "allow-tag":
+        key, _, value = ALLOW_TAG.partition("=")
+        tags = [{"Key": "team", "Value": "web"}, {"Key": key, "Value": value}]
+        s3.put_bucket_tagging(Bucket=args.bucket, Tagging={"TagSet": tags})
+        # CloudTrail records the XML body: TagSet.Tag is a list (one object for a single tag).
+        return [
+            cloudtrail_record(
+                args, "PutBucketTagging", {"Tagging": {**pab_xmlns, "TagSet": {"Tag": tags}}, "tagging": ""}
+            )
+        ]
     if args.action == "expose":
         policy = {
             "Version": "2012-10-17",
@@ -286,13 +323,54 @@ def local_client_factory(args: argparse.Namespace):
     return factory
 
 
+def eventbridge_event(record: dict) -> dict:
+    """The event EventBridge delivers for a CloudTrail record ("AWS API Call via CloudTrail", AWS's format)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3",
+        "account": record["recipientAccountId"],
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": record,
+    }
+
+
+def write_notifier_log(args: argparse.Namespace, logs, env: dict, lines: list[str]) -> None:
+    """What Lambda does with the function's stdout: one log event per line in its log group."""
+    group = env.get("BUCKETGUARD_NOTIFIER_LOG_GROUP") or f"/aws/lambda/{args.prefix}-notifier"
+    stream = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    stamp = int(time.time() * 1000)
+    events = [{"timestamp": stamp, "message": line} for line in lines if line.strip()]
+    if events:
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+
+
+def subjects(log_lines: list) -> list[str]:
+    """The SNS subjects the notifier published, in order (from its ``published`` log lines)."""
+    return [e.get("subject", "") for e in log_lines if isinstance(e, dict) and e.get("bucketguard") == "published"]
+
+
+def print_emails(emails: list[dict], subject_list: list[str]) -> None:
+    for index, m in enumerate(emails):
+        subject = subject_list[index] if index < len(subject_list) else m.get("Subject", "")
+        print(f"-- email to {', '.join(m['Destination']['ToAddresses'])}:\n")
+        print(f"Subject: {subject}\n")
+        print(m["Body"]["text_part"])
+        print()
+
+
 def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> tuple[dict, list[str]]:
     """Run the deployed function's code in-process, with the deployed function's environment.
 
     Returns the handler's result and the log lines it printed (one JSON object a line, as in
     CloudWatch Logs). They are captured so that ``--json`` prints one JSON document on stdout."""
-    function = lambda_client.get_function_configuration(FunctionName=f"{args.prefix}-notifier")
-    env = function.get("Environment", {}).get("Variables", {})
+    env = function_env(args, lambda_client)
     os.environ.update({"AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region})
     from bucketguard_notifier import handler
 
@@ -305,6 +383,11 @@ def run_notifier(args: argparse.Namespace, lambda_client, event: dict) -> tuple[
         if not args.json:
             print(printed.getvalue(), end="", flush=True)
     return result, printed.getvalue().splitlines()
+
+
+def function_env(args: argparse.Namespace, lambda_client) -> dict:
+    function = lambda_client.get_function_configuration(FunctionName=f"{args.prefix}-notifier")
+    return function.get("Environment", {}).get("Variables", {})
 
 
 def parse_log_lines(lines: list[str]) -> list:
@@ -328,47 +411,87 @@ def read_emails(args: argparse.Namespace, since: datetime) -> list[dict]:
     return out
 
 
+def follow_fast_path(args: argparse.Namespace, aws, records: list[dict], made_at: float) -> dict:
+    """Each record as the EventBridge event the rule delivers, through the notifier at once (one invocation per
+    event, as on AWS); the notifier's log lines go to its log group as Lambda writes them."""
+    kw = {"endpoint_url": args.endpoint}
+    lambda_client, logs = aws.client("lambda", **kw), aws.client("logs", **kw)
+    since = datetime.now(UTC)
+    results, log_lines = [], []
+    for record in records:
+        result, lines = run_notifier(args, lambda_client, eventbridge_event(record))
+        write_notifier_log(args, logs, function_env(args, lambda_client), lines)
+        results.append(result)
+        log_lines += lines
+    aws.client("ses", **kw).list_identities()  # loads LocalStack's SES, where it records the emails SNS sends
+    emails = read_emails(args, since)
+    return {
+        "results": results,
+        "notifier_log": parse_log_lines(log_lines),
+        "emails": emails,
+        "seconds": round(time.monotonic() - made_at, 1),
+    }
+
+
+def follow_alarm_path(args: argparse.Namespace, aws, records: list[dict], previous_state: str) -> dict:
+    kw = {"endpoint_url": args.endpoint}
+    logs, cloudwatch = aws.client("logs", **kw), aws.client("cloudwatch", **kw)
+    name = f"{args.prefix}-s3-visibility-change"
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    since = datetime.now(UTC)
+    written_at = datetime.now(UTC)
+    deliver_records(args, logs, records)
+    waited = time.monotonic()
+    say(f"-- CloudTrail records written to /{args.prefix}/cloudtrail (CloudTrail's own delivery takes ~5 minutes)")
+    say(f"-- waiting for alarm {name} to go to ALARM (LocalStack evaluates it every period)...")
+    alarm = wait_for_alarm(args, cloudwatch, written_at)
+    say(
+        f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S} "
+        f"({time.monotonic() - waited:.0f} s after the records); running the notifier"
+    )
+    result, log_lines = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
+    aws.client("ses", **kw).list_identities()  # loads LocalStack's SES, where it records the emails SNS sends
+    return {"result": result, "notifier_log": parse_log_lines(log_lines), "emails": read_emails(args, since)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     aws = session(args)
     kw = {"endpoint_url": args.endpoint}
-    s3, logs, cloudwatch = aws.client("s3", **kw), aws.client("logs", **kw), aws.client("cloudwatch", **kw)
-    started = datetime.now(UTC)
+    s3, cloudwatch = aws.client("s3", **kw), aws.client("cloudwatch", **kw)
     name = f"{args.prefix}-s3-visibility-change"
-    previous_state = settle_alarm(args, cloudwatch, name)
+    previous_state = settle_alarm(args, cloudwatch, name) if args.path != "fast" else "OK"
+    made_at = time.monotonic()
     records = change_bucket(args, s3)
-    written_at = datetime.now(UTC)
-    deliver_records(args, logs, records)
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
-    say(
-        f"-- {args.action}: {len(records)} calls on s3://{args.bucket}; "
-        f"CloudTrail records written to /{args.prefix}/cloudtrail"
-    )
-    say(f"-- waiting for alarm {name} to go to ALARM (LocalStack evaluates it every period)...")
-    alarm = wait_for_alarm(args, cloudwatch, written_at)
-    say(
-        f"-- alarm {name} is {alarm['StateValue']} since {alarm['StateUpdatedTimestamp']:%H:%M:%S}; "
-        "running the notifier"
-    )
-    result, log_lines = run_notifier(args, aws.client("lambda", **kw), alarm_event(alarm, previous_state))
-    ses = aws.client("ses", **kw)
-    ses.list_identities()  # loads LocalStack's SES, where it records the emails SNS sends
-    emails = read_emails(args, started)
-    summary = {
-        "action": args.action,
-        "bucket": args.bucket,
-        "notifier": result,
-        "notifier_log": parse_log_lines(log_lines),
-        "emails": emails,
-    }
+    say(f"-- {args.action}: {plural(len(records), 'call')} on s3://{args.bucket}")
+    summary: dict = {"action": args.action, "bucket": args.bucket, "path": args.path}
+    ok = True
+    if args.path in ("fast", "both"):
+        fast = follow_fast_path(args, aws, records, made_at)
+        summary["fast"] = fast
+        ok = ok and all(r.get("status") == "published" for r in fast["results"]) and bool(fast["emails"])
+        if not args.json:
+            print(
+                f"-- fast path: {plural(len(records), 'EventBridge event')} through the notifier, "
+                f"{plural(len(fast['emails']), 'email')} {fast['seconds']} s after the calls "
+                "(on AWS: EventBridge delivers within seconds; one invocation and one email per event)"
+            )
+            print_emails(fast["emails"], subjects(fast["notifier_log"]))
+    if args.path in ("alarm", "both"):
+        followed = follow_alarm_path(args, aws, records, previous_state)
+        result, emails = followed["result"], followed["emails"]
+        summary.update(notifier=result, notifier_log=followed["notifier_log"], emails=emails)
+        wanted = ("published", "deduplicated") if args.path == "both" else ("published",)
+        ok = ok and result.get("status") in wanted and (bool(emails) or result.get("status") == "deduplicated")
+        if not args.json:
+            print(f"-- alarm path: notifier {result}")
+            if result.get("status") == "deduplicated":
+                print("-- every event in the alarm window was already mailed by the fast path: no second email")
+            print_emails(emails[-1:], subjects(followed["notifier_log"])[-1:])
     if args.json:
         print(json.dumps(summary, default=str))
-    else:
-        print(f"-- notifier: {result}")
-        for m in emails[-1:]:
-            print(f"-- email to {', '.join(m['Destination']['ToAddresses'])}:\n")
-            print(m["Body"]["text_part"])
-    return 0 if result.get("status") == "published" and emails else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -69,11 +69,17 @@ EXPOSURE_EVENTS_DEFAULT = (
 # Public Access on and ACLs disabled). The notifier understands them whenever they arrive.
 EXPOSURE_EVENTS_OPTIONAL = ("PutObjectAcl", "CreateBucket")
 EXPOSURE_EVENTS = frozenset(EXPOSURE_EVENTS_DEFAULT + EXPOSURE_EVENTS_OPTIONAL)
+# Calls that cannot change exposure but change how it is reported: a bucket tagged with the allow tag
+# (``bucketguard:public=approved`` by default) is allow-listed, so its later public changes are mailed as
+# NOTICE, not CRITICAL. Watched by the fast path only (the EventBridge rule, ``contract.event_pattern``) and
+# read back by the notifier's record search; the alarm's metric filter does not count them (the visibility
+# alarm is for exposure changes). ``classify`` reports one only when it sets the allow tag's key.
+REPORTING_EVENTS = ("PutBucketTagging",)
 
 
 def record_search_pattern() -> str:
     """The notifier's FilterLogEvents pattern: every record of a call it understands (it re-checks each)."""
-    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(EXPOSURE_EVENTS))
+    names = " || ".join(f'($.eventName = "{n}")' for n in sorted(EXPOSURE_EVENTS | set(REPORTING_EVENTS)))
     return f'{{ ($.eventSource = "s3.amazonaws.com") && ({names}) }}'
 
 
@@ -197,6 +203,8 @@ class Change:
     access_point: str | None = None
     request_public: bool = False
     record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # PutBucketTagging only: the value the request gives the allow tag's key (None: not a tagging change).
+    allow_tag_value: str | None = None
 
 
 # --------------------------------------------------------------------------- actor and identity
@@ -387,12 +395,52 @@ def _interpret(name: str, params: dict[str, Any]) -> tuple[str, str, bool] | Non
     return None
 
 
-def classify(record: Any) -> Change | None:
-    """A :class:`Change` for a successful exposure-changing S3 call, else None."""
+def request_tags(params: Any) -> dict[str, str] | None:
+    """The tag set of a PutBucketTagging request as CloudTrail records it (None when not recorded).
+
+    ``requestParameters.Tagging.TagSet.Tag`` is a list of ``{"Key", "Value"}`` objects, or one object when the
+    request has a single tag (the XML body turned into JSON). A missing ``Value`` is the empty string.
+    """
+    tag_set = get(get(params, "Tagging"), "TagSet")
+    tags = get(tag_set, "Tag") if isinstance(tag_set, dict) else tag_set
+    if tags is None:
+        return None
+    out: dict[str, str] = {}
+    for tag in as_list(tags):
+        key = get(tag, "Key")
+        if isinstance(key, str | int | float) and not isinstance(key, bool):
+            value = get(tag, "Value")
+            out[str(key)] = "" if value is None or isinstance(value, dict | list | bool) else str(value)
+    return out
+
+
+def allow_tag_change(params: Any, allow_tag: tuple[str, str] | None) -> tuple[str, str] | None:
+    """(value set, human detail) when a PutBucketTagging request sets the allow tag's key, else None.
+
+    S3 replaces the whole tag set, so a request without the key either removes the tag or never had it;
+    the request alone cannot tell which, so it is not reported (the bucket's live tags decide later)."""
+    if not allow_tag or not allow_tag[0]:
+        return None
+    key, approving = allow_tag
+    tags = request_tags(params)
+    if not tags or key not in tags:
+        return None
+    value = tags[key]
+    if value == approving:
+        return value, f"allow tag {key}={value} set: the bucket is allow-listed"
+    return value, f"allow tag {key} set to {value!r}, not {approving!r}: the tag does not allow-list the bucket"
+
+
+def classify(record: Any, allow_tag: tuple[str, str] | None = None) -> Change | None:
+    """A :class:`Change` for a successful exposure-changing S3 call, else None.
+
+    ``allow_tag`` (key, value): the notifier's allow tag. With it, a PutBucketTagging that sets the tag's key
+    is a (neutral) change too; any other tagging call, and every tagging call without ``allow_tag``, is None.
+    """
     if not isinstance(record, dict):
         return None
     name = clean(get(record, "eventName"))
-    if not name or name not in EXPOSURE_EVENTS:
+    if not name or (name not in EXPOSURE_EVENTS and not (allow_tag and name in REPORTING_EVENTS)):
         return None
     source = clean(get(record, "eventSource"))
     if source is not None and source not in S3_SOURCES:
@@ -401,7 +449,8 @@ def classify(record: Any) -> Change | None:
         return None
     params = get(record, "requestParameters")
     params = params if isinstance(params, dict) else {}
-    interpreted = _interpret(name, params)
+    tagged = allow_tag_change(params, allow_tag) if name in REPORTING_EVENTS else None
+    interpreted = (NEUTRAL, tagged[1], False) if tagged else _interpret(name, params)
     if interpreted is None:
         return None
     effect, detail, request_public = interpreted
@@ -430,15 +479,16 @@ def classify(record: Any) -> Change | None:
         access_point=access_point,
         request_public=request_public,
         record=record,
+        allow_tag_value=tagged[0] if tagged else None,
     )
 
 
-def classify_all(records: list[Any]) -> list[Change]:
+def classify_all(records: list[Any], allow_tag: tuple[str, str] | None = None) -> list[Change]:
     """Classify records, dropping non-changes and duplicate eventIDs (first one wins)."""
     seen: set[str] = set()
     out = []
     for record in records:
-        change = classify(record)
+        change = classify(record, allow_tag)
         if change is None:
             continue
         if change.event_id:

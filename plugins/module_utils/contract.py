@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
+    REPORTING_EVENTS,
     record_search_pattern,
     watched_event_names,
 )
@@ -53,13 +54,15 @@ def metric_filter_pattern(event_names: list[str] | tuple[str, ...]) -> str:
 
 
 def event_pattern(event_names: list[str] | tuple[str, ...]) -> dict:
-    """EventBridge pattern: "AWS API Call via CloudTrail" events of the same successful calls."""
+    """EventBridge pattern: "AWS API Call via CloudTrail" events of the same successful calls, plus the fast
+    path's own ``REPORTING_EVENTS`` (a bucket tagged with the allow tag is mailed as a NOTICE; the metric
+    filter does not count them: the visibility alarm is for exposure changes)."""
     return {
         "source": ["aws.s3"],
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["s3.amazonaws.com"],
-            "eventName": list(event_names),
+            "eventName": list(dict.fromkeys([*event_names, *REPORTING_EVENTS])),
             "errorCode": [{"exists": False}],
         },
     }
@@ -197,6 +200,9 @@ def host_problems(host: str, hv: Any) -> list[str]:
     profile = get("bucketguard_aws_profile", "")
     if profile not in ("", None) and not isinstance(profile, str):
         out.append(f"bucketguard_aws_profile must be a string, got {profile!r}.")
+    name = get("bucketguard_account_name", "")
+    if name not in ("", None) and (not isinstance(name, str) or len(name) > 50):
+        out.append(f"bucketguard_account_name must be the account's name, at most 50 characters, got {name!r}.")
     out += tag_problems(get("bucketguard_tags", {}), "bucketguard_tags")
     bad = [e for e in split_emails(get("sns_email_subscribers", [])) if not EMAIL_RE.match(e)]
     if bad:

@@ -41,3 +41,33 @@ def test_timeout_message_when_the_cycle_fits(drill) -> None:
     message = drill.not_in_alarm_message("x", 180, alarm)
     assert "10 s x 1 = 10 s" in message and "longer than" not in message
     assert "metric filter's log group" in message
+
+
+def test_fast_path_event_is_what_eventbridge_delivers_and_the_notifier_reads(drill) -> None:
+    import sys
+
+    sys.path[:0] = [str(ROOT / "files" / "lambda"), str(ROOT / ".collections")]
+    from bucketguard_notifier import events
+
+    args = drill.parse_args(
+        ["--account", "111111111111", "--region", "eu-west-3", "--bucket", "b-1", "--action", "expose"]
+    )
+    record = drill.cloudtrail_record(args, "PutBucketPolicy", {"bucketPolicy": {}})
+    event = drill.eventbridge_event(record)
+    assert event["detail-type"] == "AWS API Call via CloudTrail" and event["source"] == "aws.s3"
+    assert (event["account"], event["region"]) == ("111111111111", "eu-west-3")
+    parsed = events.parse_event(event)
+    assert (parsed.kind, parsed.source, parsed.records) == ("records", "eventbridge", [record])
+
+
+def test_allow_tag_goes_with_the_fast_path_only(drill) -> None:
+    base = ["--account", "111111111111", "--region", "eu-west-3", "--bucket", "b-1", "--action", "allow-tag"]
+    assert drill.parse_args([*base, "--path", "fast"]).action == "allow-tag"
+    with pytest.raises(SystemExit):
+        drill.parse_args([*base, "--path", "alarm"])
+
+
+def test_subjects_come_from_the_published_log_lines(drill) -> None:
+    lines = [{"bucketguard": "received"}, {"bucketguard": "published", "subject": "[PUBLIC] s3://b"}, "START x"]
+    assert drill.subjects(lines) == ["[PUBLIC] s3://b"]
+    assert drill.plural(1, "email") == "1 email" and drill.plural(2, "email") == "2 emails"

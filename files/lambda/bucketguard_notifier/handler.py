@@ -13,7 +13,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,11 @@ class Config:
     fast_path: bool
     notifier_log_group: str
     max_records: int
+    account_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def allow_tag(self) -> tuple[str, str]:
+        return self.allow_tag_key, self.allow_tag_value
 
 
 def log(event: str, **fields: Any) -> None:
@@ -105,6 +110,10 @@ def load_config(env: Mapping[str, str]) -> Config:
         raise ConfigError(f"BUCKETGUARD_ALLOW_TAG must look like key=value, got {tag!r}")
     tag_key, tag_value = (part.strip() for part in tag.split("=", 1))
     allowlist = tuple(p.strip() for p in (env.get("BUCKETGUARD_ALLOWLIST") or "").split(",") if p.strip())
+    try:
+        account_names = message.parse_account_names(env.get("BUCKETGUARD_ACCOUNT_NAMES"))
+    except ValueError as exc:
+        raise ConfigError(f"BUCKETGUARD_ACCOUNT_NAMES {exc}") from None
     return Config(
         topic_arn=topic_arn,
         topic_region=topic_region,
@@ -117,6 +126,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         fast_path=_bool(env, "BUCKETGUARD_FAST_PATH"),
         notifier_log_group=notifier_group,
         max_records=_int(env, "BUCKETGUARD_MAX_RECORDS", 10000, 1, 1_000_000),
+        account_names=account_names,
     )
 
 
@@ -286,14 +296,10 @@ class Notifier:
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(FULL_BLOCK))
         except Exception as exc:
             log("remediation_failed", bucket=bucket, error=error_code(exc))
-            return f"FAILED to re-enable Block Public Access ({error_code(exc)}); act by hand."
+            return message.remediation_failed(error_code(exc))
         after = exposure.assess({**state, "public_access_block": dict(FULL_BLOCK)})
         log("remediated", bucket=bucket, public_after=after["public"])
-        verdict = "no longer public" if not after["public"] else "STILL public"
-        return (
-            f"bucketguard re-enabled all four Block Public Access settings on the bucket at "
-            f"{cloudtrail.iso(self.now())}; it is {verdict} (BUCKETGUARD_REMEDIATE=true)."
-        )
+        return message.remediation_done(self.now(), after["public"])
 
     def report_changes(self, changes: list[Change], alarm: Alarm | None, notes: list[str]) -> message.Notification:
         reports = message.group_changes(changes)
@@ -303,7 +309,13 @@ class Notifier:
             except Exception as exc:  # unknown state beats a lost alert
                 report.state_error = f"{type(exc).__name__}: {exc}"
                 log("enrich_failed", bucket=report.bucket, error=report.state_error)
-        return message.build_message(reports, alarm=alarm, notes=notes)
+        return message.build_message(
+            reports,
+            alarm=alarm,
+            notes=notes,
+            allow_tag=f"{self.config.allow_tag_key}={self.config.allow_tag_value}",
+            account_names=self.config.account_names,
+        )
 
     def handle_alarm(self, alarm: Alarm) -> dict[str, Any]:
         if alarm.state != "ALARM":
@@ -319,21 +331,19 @@ class Notifier:
         records, truncated = fetch_records(
             self.client("logs", home), self.config.log_group, start, end, self.config.max_records
         )
-        changes = cloudtrail.classify_all(records)
+        changes = cloudtrail.classify_all(records, self.config.allow_tag)
         notes = [
-            f"Records searched in {self.config.log_group} from {cloudtrail.iso(start)} to {cloudtrail.iso(end)} (UTC): "
-            f"the alarm window plus BUCKETGUARD_LOOKBACK_MINUTES={self.config.lookback_minutes} "
-            "for CloudTrail's delivery delay, so earlier changes to the same bucket may be listed too.",
-            f"Records read from {self.config.log_group}: {len(records)}; exposure-relevant: {len(changes)}.",
+            message.search_notes(self.config.log_group, start, end, self.config.lookback_minutes),
+            message.records_note(self.config.log_group, len(records), len(changes)),
         ]
         if truncated:
-            notes.append(f"Stopped after BUCKETGUARD_MAX_RECORDS={self.config.max_records} records; there may be more.")
+            notes.append(message.truncated_note(self.config.max_records))
         log("alarm_records", alarm=alarm.name, records=len(records), changes=len(changes), truncated=truncated)
         if self.config.fast_path and changes:
             kept = self._drop_reported(changes, start, end, home)
             skipped = len(changes) - len(kept)
             if skipped:
-                notes.append(f"{skipped} change(s) were already mailed by the EventBridge fast path and are left out.")
+                notes.append(message.skipped_note(skipped))
             if changes and not kept:
                 log("alarm_all_reported", alarm=alarm.name, skipped=skipped)
                 return {"status": "deduplicated", "skipped": skipped}
@@ -361,7 +371,7 @@ class Notifier:
         return kept
 
     def handle_records(self, records: list[dict[str, Any]], source: str) -> dict[str, Any]:
-        changes = cloudtrail.classify_all(records)
+        changes = cloudtrail.classify_all(records, self.config.allow_tag)
         if not changes:
             log("records_ignored", source=source, records=len(records))
             return {"status": "ignored", "reason": "no exposure-changing record"}

@@ -9,14 +9,21 @@ Hostile text: every value that comes from a caller (bucket names, user agents, a
 details, keys, access point names, error messages) goes through ``safe``: control characters, line and
 paragraph separators and bidi controls are escaped (``\\n``, ``\\u2028``), each value is capped, and it is
 only ever interpolated after one of our own fixed line prefixes, so it cannot start a line that looks
-like a heading or a verdict. Invalid bucket names are shown quoted and marked. Raw records are JSON, one
-per line (``json.dumps`` escapes every control and non-ASCII character; a line starts with ``{``), capped.
+like a heading or a verdict. Invalid bucket names are shown quoted and marked. The AWS CLI commands of
+"What to do" carry only a bucket name, object key, region and account id that passed a strict check
+(S3's naming rules, shell-safe characters); anything else is left out of the command line and the line
+says so. CloudTrail records are shortened to what matters (time, call, event id, caller ARN, source
+address, request parameters capped, console link) and written as JSON, one per line (``json.dumps``
+escapes every control and non-ASCII character; a line starts with ``{``).
+
+Plain text only: SNS email subscriptions deliver the message as a text/plain email, and SNS has no HTML
+alternative for them (an HTML email needs another channel, e.g. SES from a subscriber).
 
 Severities (most severe first):
   CRITICAL  the bucket is public now and is not allow-listed, or a call in the window made it public and its
             state now cannot be read or is uncertain (the latest change decides; see ``public_requests``)
   WARNING   protection was loosened but the bucket is not public (or its state could not be read)
-  NOTICE    the bucket is allow-listed (intentionally public); reported anyway
+  NOTICE    the bucket is allow-listed (intentionally public); reported anyway; or a call set the allow tag
   INFO      protection was tightened / the bucket is not public
 """
 
@@ -24,12 +31,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import LOOSENS, TIGHTENS, Change, iso
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
+    LOOSENS,
+    TIGHTENS,
+    Change,
+    get,
+    iso,
+)
 
 from .events import Alarm
 
@@ -43,6 +57,14 @@ ACCOUNT_LEVEL = "(account-level)"
 FIELD_MAX = 200
 REASON_MAX = 1000
 RAW_RECORD_MAX = 65_536
+REQUEST_MAX = 600  # characters of requestParameters kept in a shortened record
+ACCOUNT_NAME_MAX = 50  # AWS account names are 1-50 characters
+DEFAULT_ALLOW_TAG = "bucketguard:public=approved"
+MAX_COMMAND_OBJECTS = 5
+ENFORCED_CLI = "'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'"
+FULL_BLOCK_CLI = "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+COMMAND = "    $ "  # every command line starts so; a value refused for a command line gives NOT_A_COMMAND
+NOT_A_COMMAND = "    (no command: "
 
 # C0 and C1 controls (with DEL), Unicode line/paragraph separators, bidi and other invisible format controls.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
@@ -50,6 +72,10 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _LEGACY_BUCKET_RE = re.compile(r"[A-Za-z0-9._-]{3,255}")  # us-east-1 buckets created before 2018-03-01
 _IP_RE = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+# Object keys put in a command line: S3's "safe characters" that are also inert in a POSIX shell.
+_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,199}")
 _UNREAD_LABELS = {
     "BPA": "bucket's Block Public Access settings",
     "account Block Public Access": "account's Block Public Access settings",
@@ -82,6 +108,120 @@ def bucket_label(name: str | None) -> str:
     if name is None:
         return "unknown"
     return name if bucket_name_valid(name) else f'"{safe(name, 70)}" (invalid bucket name)'
+
+
+def plural(count: int, word: str) -> str:
+    """ "1 bucket", "2 buckets", "1 change", "3 changes"."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def parse_account_names(raw: str | None) -> dict[str, str]:
+    """Account names from their JSON form ``{"111122223333": "prod-web"}``; ValueError says what is wrong."""
+    if not raw or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError("must be a JSON object of 12-digit account id -> name") from None
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object of 12-digit account id -> name")
+    for key, name in value.items():
+        if not _ACCOUNT_RE.fullmatch(key):
+            raise ValueError(f"has {key!r}, not a 12-digit account id")
+        if not isinstance(name, str) or not 1 <= len(name) <= ACCOUNT_NAME_MAX:  # shown through ``safe``
+            raise ValueError(f"names account {key} {name!r}: a name is a string of 1-{ACCOUNT_NAME_MAX} characters")
+    return dict(value)
+
+
+def account_label(account_id: str | None, names: Mapping[str, str] | None = None) -> str:
+    """ "111122223333 (prod-web)" when the account's name is known, else the id alone."""
+    account = safe(account_id or "unknown", 40)
+    name = (names or {}).get(account_id or "")
+    return f"{account} ({safe(name, ACCOUNT_NAME_MAX)})" if name else account
+
+
+def command_bucket_ok(name: str | None) -> bool:
+    """May this bucket name go into a command line? S3's rules (or the legacy us-east-1 set: letters, digits,
+    ``.``, ``_``, ``-``, all inert in a shell), starting with a letter or digit (never read as an option)."""
+    return bool(name) and bucket_name_valid(name) and name[0].isalnum()
+
+
+# --------------------------------------------------------------------------- what the on-call person runs
+
+
+def _cli_scope(report: BucketReport, owner: bool = True) -> str:
+    """``--region`` and ``--expected-bucket-owner`` for a command, each only when the value is well-formed."""
+    parts = []
+    if report.region and _REGION_RE.fullmatch(report.region):
+        parts.append(f"--region {report.region}")
+    if owner and report.account_id and _ACCOUNT_RE.fullmatch(report.account_id):
+        parts.append(f"--expected-bucket-owner {report.account_id}")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def bucket_command(report: BucketReport, args: str, tail: str = "") -> str:
+    """One ``aws s3api`` command line on the report's bucket, or the line saying why there is none."""
+    if not command_bucket_ok(report.bucket):
+        return f"{NOT_A_COMMAND}bucket name invalid, not quoted in a command)"
+    subcommand, _, rest = args.partition(" ")
+    rest = f" {rest}" if rest else ""
+    return f"{COMMAND}aws s3api {subcommand} --bucket {report.bucket}{rest}{_cli_scope(report)}{tail}"
+
+
+def block_public_access_command(report: BucketReport) -> str:
+    return bucket_command(report, f"put-public-access-block --public-access-block-configuration {FULL_BLOCK_CLI}")
+
+
+def _public_vehicles(report: BucketReport) -> list[str]:
+    """What makes the bucket public: "policy", "acl" (the verdict's "through what"; for a verdict that could
+    not be confirmed, the requests that made it public), and "object-acl <key>" for object ACLs."""
+    if report.assessment is not None and report.assessment.get("public"):
+        return [v for v in ("policy", "acl") if v in report.assessment.get("via", [])]
+    order = {"policy": 0, "acl": 1}
+    vehicles = {_vehicle(c) or "" for c in public_requests(report)} - {""}
+    return sorted(vehicles, key=lambda v: (order.get(v, 2), v))
+
+
+def _undo_steps(report: BucketReport) -> list[str]:
+    """The "remove what makes it public" steps, each followed by its command lines."""
+    lines: list[str] = []
+    objects = 0
+    for vehicle in _public_vehicles(report):
+        if vehicle == "policy":
+            lines += [
+                '  - Then take the public statement (named under "Verdict now") out of the bucket policy. If the '
+                "whole policy can go:",
+                bucket_command(report, "delete-bucket-policy"),
+                "  - or keep the rest of it: save it, delete that statement from policy.json, and put it back:",
+                bucket_command(report, "get-bucket-policy --query Policy --output text", " > policy.json"),
+                bucket_command(report, "put-bucket-policy --policy file://policy.json"),
+            ]
+        elif vehicle == "acl":
+            lines += [
+                "  - Then reset the bucket ACL to private (only the owner keeps access):",
+                bucket_command(report, "put-bucket-acl --acl private"),
+            ]
+        elif vehicle.startswith("object-acl ") and objects < MAX_COMMAND_OBJECTS:
+            objects += 1
+            key = vehicle.removeprefix("object-acl ")
+            lines.append("  - Then reset the ACL of the object named above to private:")
+            if _KEY_RE.fullmatch(key) and ".." not in key:
+                lines.append(bucket_command(report, f"put-object-acl --key {key} --acl private"))
+            else:
+                lines.append(f"{NOT_A_COMMAND}object key has characters a shell would read, not quoted in a command)")
+    return lines
+
+
+def _allow_tag_advice(allow_tag: str) -> str:
+    return (
+        f"  - If it is intended: add the tag {safe(allow_tag, 300)} to the bucket (keep its other tags: "
+        "put-bucket-tagging replaces them all); its later changes are then reported as NOTICE, not CRITICAL."
+    )
+
+
+def allow_tag_changes(report: BucketReport) -> list[Change]:
+    """The calls in this report that set the allow tag's key (PutBucketTagging), oldest first."""
+    return [c for c in report.changes if c.allow_tag_value is not None]
 
 
 @dataclass
@@ -205,6 +345,8 @@ def severity(report: BucketReport) -> str:
         return CRITICAL
     if loosened:
         return WARNING
+    if allow_tag_changes(report):
+        return NOTICE
     return INFO
 
 
@@ -216,11 +358,13 @@ def ascii_text(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
+def _subject_line(report: BucketReport, sev: str, names: Mapping[str, str] | None = None) -> tuple[str, str, str]:
     """(tag, bucket part, rest) of the subject for the most severe report."""
     via = "+".join(report.assessment.get("via", [])) if report.assessment else ""
+    name = (names or {}).get(report.account_id or "")
     where = (
-        f"({safe(report.account_id or 'unknown account', 40)}{' ' + safe(report.region, 30) if report.region else ''})"
+        f"({safe(name, ACCOUNT_NAME_MAX) + ' ' if name else ''}{safe(report.account_id or 'unknown account', 40)}"
+        f"{' ' + safe(report.region, 30) if report.region else ''})"
     )
     if report.bucket is None:
         if not any(c.account_level for c in report.changes):
@@ -234,6 +378,12 @@ def _subject_line(report: BucketReport, sev: str) -> tuple[str, str, str]:
         return "[PUBLIC]", target, f"public per request via {via}, unconfirmed {where}"
     if sev == CRITICAL:
         return "[PUBLIC]", target, f"exposed via {via} {where}"
+    tagged = allow_tag_changes(report)
+    if sev == NOTICE and tagged:
+        state = "state unknown" if report.assessment is None else f"public via {via}" if via else "not public"
+        approved = report.allowlisted or tagged[-1].detail.endswith("the bucket is allow-listed")
+        done = "allow-listed by tag" if approved else "allow tag changed, not allow-listed"
+        return "[NOTICE]", target, f"{done}, {state} {where}"
     if sev == NOTICE:
         verdict = f"public via {via}" if via else "changed"
         return "[NOTICE]", target, f"allow-listed, {verdict} {where}"
@@ -260,6 +410,15 @@ def build_subject(tag: str, target: str, rest: str, more: int = 0) -> str:
     return subject[:SUBJECT_MAX]
 
 
+def event_link(event_id: str, region: str | None) -> str:
+    """The CloudTrail console page of one event (URL-encoded: the id and region come from the record)."""
+    ev_region = quote(region or "us-east-1", safe="")
+    return (
+        f"https://{ev_region}.console.aws.amazon.com/cloudtrailv2/home?region={ev_region}"
+        f"#/events/{quote(event_id, safe='')}"
+    )
+
+
 def _links(report: BucketReport, change: Change | None) -> list[str]:
     region = report.region or (change.region if change else None) or "us-east-1"
     out = []
@@ -272,33 +431,69 @@ def _links(report: BucketReport, change: Change | None) -> list[str]:
     else:
         out.append(f"Account Block Public Access: https://{region}.console.aws.amazon.com/s3/settings?region={region}")
     if change and change.event_id:
-        ev_region = quote(change.region, safe="") if change.region else region
-        out.append(
-            f"CloudTrail event: https://{ev_region}.console.aws.amazon.com/cloudtrailv2/home"
-            f"?region={ev_region}#/events/{quote(change.event_id, safe='')}"
-        )
+        out.append(f"CloudTrail event: {event_link(change.event_id, change.region or report.region)}")
     return out
 
 
-def _next_steps(report: BucketReport, sev: str) -> list[str]:
-    if sev == CRITICAL and report.remediation:
+def _account_block_command(report: BucketReport) -> str:
+    account = report.account_id or ""
+    if not _ACCOUNT_RE.fullmatch(account):
+        return f"{NOT_A_COMMAND}account id invalid, not quoted in a command)"
+    return (
+        f"{COMMAND}aws s3control put-public-access-block --account-id {account} "
+        f"--public-access-block-configuration {FULL_BLOCK_CLI}"
+    )
+
+
+def _next_steps(report: BucketReport, sev: str, allow_tag: str = DEFAULT_ALLOW_TAG) -> list[str]:
+    """The "What to do" lines: steps ("  - ...") each followed by the command lines that carry it out."""
+    tag = safe(allow_tag, 300)
+    remediated = report.remediation and not report.remediation.startswith(REMEDIATION_FAILED)
+    if sev == CRITICAL and remediated:
         return [
-            "Confirm with the actor whether exposure was intended.",
-            "If it was, add the bucket to the allow-list (tag it) instead of disabling Block Public Access.",
+            "  - Ask whoever made the change (who, above) whether the exposure was intended.",
+            f"  - If it was: add the tag {tag} to the bucket (keep its other tags: put-bucket-tagging replaces them "
+            "all), then turn Block Public Access off again on purpose.",
         ]
     if sev == CRITICAL:
         return [
-            "If this exposure is not intended: turn on all four Block Public Access settings for the bucket now.",
-            "Then remove the public policy statement / ACL grant and ask the actor why it was made.",
-            "If it is intended: tag the bucket with the allow tag so future changes are reported as NOTICE.",
+            "  - If this exposure is not intended, turn on all four Block Public Access settings of the bucket now "
+            "(they override its public policy and ACL):",
+            block_public_access_command(report),
+            *_undo_steps(report),
+            "  - Ask whoever made the change (who, above) why it was made.",
+            _allow_tag_advice(allow_tag),
+        ]
+    if sev == WARNING and report.bucket is None and any(c.account_level for c in report.changes):
+        return [
+            "  - Account-wide protection was loosened: check that it was intended. If not, turn it back on:",
+            _account_block_command(report),
         ]
     if sev == WARNING and report.bucket is None:
-        return ["Account-wide protection was loosened: check that it was intended and turn it back on if not."]
+        return ["  - An access point's protection was loosened: check that it was intended."]
     if sev == WARNING:
-        return ["Protection was loosened but the bucket is not public yet: check that this was intended."]
+        lines = [
+            "  - Protection was loosened but the bucket is not public yet: check that this was intended. If not, "
+            "turn Block Public Access back on:",
+            block_public_access_command(report),
+        ]
+        if any(c.event_name.endswith("BucketOwnershipControls") and c.effect == LOOSENS for c in report.changes):
+            lines += [
+                "  - and disable ACLs again (object ownership BucketOwnerEnforced):",
+                bucket_command(report, f"put-bucket-ownership-controls --ownership-controls {ENFORCED_CLI}"),
+            ]
+        return lines
+    tagged = allow_tag_changes(report)
+    if sev == NOTICE and tagged:
+        key = safe(allow_tag.split("=", 1)[0], 200)
+        return [
+            f"  - If allow-listing this bucket was not agreed: remove the tag {key} from it (S3 console: the bucket's "
+            "Properties, Tags) and ask whoever set it (who, above) why; until then its public changes are mailed as "
+            "NOTICE, not CRITICAL."
+        ]
     if sev == NOTICE:
-        return ["No action needed if the bucket is still meant to be public."]
-    return ["No action needed."]
+        return ["  - No action needed if the bucket is still meant to be public."]
+    return ["  - No action needed."]
 
 
 def _describe_change(change: Change) -> list[str]:
@@ -315,17 +510,39 @@ def _describe_change(change: Change) -> list[str]:
     return lines
 
 
-def _report_section(report: BucketReport) -> list[str]:
+def _allow_tag_line(report: BucketReport, allow_tag: str) -> list[str]:
+    """What the latest allow-tag change did to the bucket (the request's value, and the live tags if read)."""
+    tagged = allow_tag_changes(report)
+    if not tagged:
+        return []
+    change = tagged[-1]
+    key, _, approving = allow_tag.partition("=")
+    who = f"set by {safe(change.actor)} at {safe(change.event_time or 'unknown', 40)} (UTC)"
+    if change.allow_tag_value == approving:
+        return [
+            f"Allow tag: {safe(key, 200)}={safe(approving, 300)} {who}: this bucket is now allow-listed: future "
+            "public changes to it are reported as NOTICE, not CRITICAL."
+        ]
+    return [
+        f'Allow tag: {safe(key, 200)} set to "{safe(change.allow_tag_value or "", 300)}" {who}; only '
+        f'"{safe(approving, 300)}" allow-lists, so the tag does not allow-list this bucket.'
+    ]
+
+
+def _report_section(
+    report: BucketReport, allow_tag: str = DEFAULT_ALLOW_TAG, names: Mapping[str, str] | None = None
+) -> list[str]:
     sev = severity(report)
-    account = safe(report.account_id or "unknown", 40)
-    title = f"s3://{bucket_label(report.bucket)}" if report.bucket else f"Account {account} (all buckets)"
+    account = account_label(report.account_id, names)
+    title = f"s3://{bucket_label(report.bucket)}" if report.bucket else f"Account {account}, all buckets"
     lines = [f"== {sev}: {title}", f"Account {account}, region {safe(report.region or 'n/a', 30)}", ""]
     lines.append("What happened:")
     shown = report.changes[:MAX_CHANGES_PER_BUCKET]
     for change in shown:
         lines.extend(_describe_change(change))
     if len(report.changes) > len(shown):
-        lines.append(f"  ... and {len(report.changes) - len(shown)} more changes to this bucket")
+        more = plural(len(report.changes) - len(shown), "more change")
+        lines.append(f"  ... and {more} to this bucket")
     lines.append("")
     if report.bucket is None and not any(c.account_level for c in report.changes):
         lines.append("Verdict now: not assessed - the call names an access point, not a bucket.")
@@ -354,12 +571,14 @@ def _report_section(report: BucketReport) -> list[str]:
         lines.append(f"Block Public Access: {safe(report.block_public_access, REASON_MAX)}")
     if report.allowlisted:
         lines.append(f"Allow-listed: {safe(report.allowlisted, REASON_MAX)}")
+    lines.extend(_allow_tag_line(report, allow_tag))
     if report.remediation:
         lines.append(f"Remediation: {safe(report.remediation, REASON_MAX)}")
     lines.append("")
     lines.append("What to do:")
-    lines.extend(f"  - {step}" for step in _next_steps(report, sev))
-    lines.extend(f"  {link}" for link in _links(report, report.changes[0] if report.changes else None))
+    lines.extend(_next_steps(report, sev, allow_tag))
+    # The console link points at the latest call: the one that made this email.
+    lines.extend(f"  {link}" for link in _links(report, report.changes[-1] if report.changes else None))
     lines.append("")
     return lines
 
@@ -382,15 +601,45 @@ def _alarm_lines(alarm: Alarm | None) -> list[str]:
     ]
 
 
+def _short(value: Any, limit: int = FIELD_MAX) -> Any:
+    """A record value for the shortened record: strings capped, anything else kept if small, else as capped text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    if len(text) > limit:
+        return f"{text[:limit]}...(+{len(text) - limit} chars)"
+    return value
+
+
+def short_record(record: dict[str, Any]) -> dict[str, Any]:
+    """What matters of a CloudTrail record for the email: when, what, which event, who, from where, the request
+    (capped at REQUEST_MAX characters of JSON) and the event's console link; the rest is one click away."""
+    out = {
+        "eventTime": _short(get(record, "eventTime")),
+        "eventName": _short(get(record, "eventName")),
+        "eventID": _short(get(record, "eventID")),
+        "userIdentity.arn": _short(get(get(record, "userIdentity"), "arn")),
+        "sourceIPAddress": _short(get(record, "sourceIPAddress")),
+        "requestParameters": _short(get(record, "requestParameters"), REQUEST_MAX),
+    }
+    event_id, region = get(record, "eventID"), get(record, "awsRegion")
+    if isinstance(event_id, str) and event_id:
+        out["link"] = event_link(event_id, region if isinstance(region, str) and _REGION_RE.fullmatch(region) else None)
+    return out
+
+
 def _raw_section(records: list[dict[str, Any]], budget: int) -> list[str]:
-    lines = ["", "---- Raw CloudTrail records ----"]
+    lines = ["", "---- CloudTrail records (shortened; the link opens the full record) ----"]
     used = 0
     for index, record in enumerate(records):
-        text = json.dumps(record, sort_keys=True, default=str)  # one line; controls and non-ASCII escaped
+        # one line; controls and non-ASCII escaped
+        text = json.dumps(short_record(record) if isinstance(record, dict) else record, default=str)
         if len(text) > RAW_RECORD_MAX:
             text = f"{text[:RAW_RECORD_MAX]} ...[record truncated: {len(text) - RAW_RECORD_MAX} more characters]"
         if used + len(text) > budget:
-            lines.append(f"[truncated: {len(records) - index} of {len(records)} raw records left out (size limit)]")
+            lines.append(
+                f"[truncated: {len(records) - index} of {plural(len(records), 'record')} left out (size limit)]"
+            )
             break
         lines.append(text)
         used += len(text) + 1
@@ -406,24 +655,44 @@ def _fit(lines: list[str], raw: list[dict[str, Any]]) -> str:
     return body + "\n" + "\n".join(_raw_section(raw, budget))
 
 
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def headline(reports: list[BucketReport]) -> str:
+    """ "bucketguard: exposure-relevant changes to 2 buckets. Public now and not allow-listed: 1 bucket." """
+    buckets = sum(1 for r in reports if r.bucket)
+    accounts = sum(1 for r in reports if r.bucket is None and any(c.account_level for c in r.changes))
+    points = len(reports) - buckets - accounts
+    parts = [plural(buckets, "bucket")] if buckets else []
+    parts += [f"the account-wide settings of {plural(accounts, 'account')}"] if accounts else []
+    parts += [f"{plural(points, 'access point')} (no bucket named)"] if points else []
+    critical = sum(1 for r in reports if severity(r) == CRITICAL)
+    public = plural(critical, "bucket") if critical else "none"
+    return f"bucketguard: exposure-relevant changes to {_join(parts)}. Public now and not allow-listed: {public}."
+
+
 def build_message(
-    reports: list[BucketReport], alarm: Alarm | None = None, notes: list[str] | None = None
+    reports: list[BucketReport],
+    alarm: Alarm | None = None,
+    notes: list[str] | None = None,
+    allow_tag: str = DEFAULT_ALLOW_TAG,
+    account_names: Mapping[str, str] | None = None,
 ) -> Notification:
-    """One digest for all reports, most severe bucket first."""
+    """One digest for all reports, most severe bucket first. ``allow_tag`` (``key=value``) is named where the email
+    suggests allow-listing; ``account_names`` (id -> name) are shown beside the account ids."""
     reports = sorted(reports, key=_rank)
     top = reports[0]
     sev = severity(top)
-    subject = build_subject(*_subject_line(top, sev), more=len(reports) - 1)
-    critical = sum(1 for r in reports if severity(r) == CRITICAL)
+    subject = build_subject(*_subject_line(top, sev, account_names), more=len(reports) - 1)
     lines = [
-        f"bucketguard: {len(reports)} bucket(s)/account(s) with exposure-relevant changes; "
-        f"{critical} public now and not allow-listed.",
+        headline(reports),
         *_alarm_lines(alarm),
         *(safe(note, REASON_MAX) for note in notes or []),
         "",
     ]
     for report in reports[:MAX_BUCKETS_IN_BODY]:
-        lines.extend(_report_section(report))
+        lines.extend(_report_section(report, allow_tag, account_names))
     if len(reports) > MAX_BUCKETS_IN_BODY:
         rest = reports[MAX_BUCKETS_IN_BODY:]
         lines.append(f"... and {len(rest)} more: " + ", ".join(bucket_label(r.bucket) for r in rest[:50]))
@@ -436,6 +705,48 @@ def build_message(
         "bucket": safe(top.bucket, 255) if top.bucket else ACCOUNT_LEVEL,
     }
     return Notification(subject=subject, body=_fit(lines, raw), severity=sev, attributes=attributes)
+
+
+# --------------------------------------------------------------------------- notes the handler adds (in words)
+
+REMEDIATION_FAILED = "FAILED to re-enable Block Public Access"
+
+
+def search_notes(log_group: str, start: datetime, end: datetime, lookback_minutes: int) -> str:
+    """Where and when the alarm path looked, in words (no setting names)."""
+    return (
+        f"Records searched in {log_group} from {iso(start)} to {iso(end)} (UTC): the alarm window and "
+        f"{plural(lookback_minutes, 'minute')} before it, for CloudTrail's delivery delay, so earlier changes to "
+        "the same bucket may be listed too."
+    )
+
+
+def records_note(log_group: str, read: int, relevant: int) -> str:
+    return f"Records read from {log_group}: {read}, of which {relevant} can change exposure."
+
+
+def truncated_note(limit: int) -> str:
+    return (
+        f"The notifier stopped after the first {plural(limit, 'record')} (its limit per alarm); there may be more "
+        "in the log group."
+    )
+
+
+def skipped_note(skipped: int) -> str:
+    verb = "was" if skipped == 1 else "were"
+    return f"{plural(skipped, 'change')} {verb} already mailed by the fast path and left out here."
+
+
+def remediation_done(when: datetime, still_public: bool) -> str:
+    verdict = "STILL public" if still_public else "no longer public"
+    return (
+        f"bucketguard re-enabled all four Block Public Access settings on the bucket at {iso(when)} (automatic "
+        f"remediation is on for this notifier); it is {verdict}."
+    )
+
+
+def remediation_failed(code: str) -> str:
+    return f"{REMEDIATION_FAILED} ({code}); act by hand."
 
 
 def build_no_records_message(alarm: Alarm, notes: list[str] | None = None) -> Notification:

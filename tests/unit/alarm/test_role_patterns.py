@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.lib import event_pattern as eventbridge
 from tests.lib.filter_pattern import parse
 from tests.lib.role_vars import render
 
@@ -202,7 +203,7 @@ def test_event_pattern_shape(defaults):
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["s3.amazonaws.com"],
-            "eventName": defaults["__alarm_event_names"],
+            "eventName": [*defaults["__alarm_event_names"], "PutBucketTagging"],
             "errorCode": [{"exists": False}],
         },
     }
@@ -252,3 +253,37 @@ def test_event_pattern_with_localstack_test_event_pattern(defaults):
     for record in OWN:
         result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
         assert result is record["_bucketguard_alarm_expect"]["visibility"], record["_bucketguard_note"]
+    for record in load("cloudtrail/put-bucket-tagging.json"):  # fast path only: every successful tagging call
+        result = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(envelope(record)))["Result"]
+        assert result is ("errorCode" not in record), record["_bucketguard_note"]
+
+
+# --------------------------------------------------------------------------- the allow tag: fast path only
+
+TAGGING = load("cloudtrail/put-bucket-tagging.json")
+
+
+@pytest.mark.parametrize("record", TAGGING, ids=[r["eventID"] for r in TAGGING])
+def test_tagging_reaches_the_fast_path_but_not_the_alarm(record, visibility, with_opt_ins):
+    """The visibility alarm is for exposure changes: its metric filter never counts a tagging call. The fast-path
+    rule takes every successful PutBucketTagging (the notifier mails only those that set the allow tag)."""
+    assert visibility.matches(record) is False
+    assert with_opt_ins.matches(record) is False
+    assert eventbridge.matches(event_pattern(), envelope(record)) is ("errorCode" not in record)
+
+
+@pytest.mark.parametrize("record", OWN, ids=OWN_IDS)
+def test_event_pattern_matches_what_the_metric_filter_counts(record, visibility):
+    """Our small EventBridge evaluator agrees with the metric filter on every exposure record (and with
+    LocalStack's TestEventPattern below, when it runs)."""
+    assert eventbridge.matches(event_pattern(), envelope(record)) is visibility.matches(record)
+
+
+def test_event_pattern_evaluator_refuses_what_it_does_not_understand():
+    with pytest.raises(ValueError):
+        eventbridge.matches({"detail": {"eventName": [{"anything-but": "x"}]}}, {"detail": {"eventName": "y"}})
+    with pytest.raises(ValueError):
+        eventbridge.matches({"$or": []}, {})
+    assert eventbridge.matches({"a": [{"exists": False}]}, {}) is True
+    assert eventbridge.matches({"a": ["x"]}, {"a": ["y", "x"]}) is True
+    assert eventbridge.matches({"a": ["1"]}, {"a": 1}) is False

@@ -160,9 +160,17 @@ def test_alarm_with_public_policy_sends_critical_email(aws):
         "Verdict now: PUBLIC via policy",
         "tab=permissions",
         "#/events/id-PutBucketPolicy-bg-site",
-        "---- Raw CloudTrail records ----",
+        "---- CloudTrail records (shortened; the link opens the full record) ----",
+        "    $ aws s3api put-public-access-block --bucket bg-site --public-access-block-configuration "
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true "
+        f"--region {REGION} --expected-bucket-owner {ACCOUNT}",
+        f"    $ aws s3api delete-bucket-policy --bucket bg-site --region {REGION} --expected-bucket-owner {ACCOUNT}",
+        "the alarm window and 15 minutes before it, for CloudTrail's delivery delay",
+        "add the tag bucketguard:public=approved to the bucket",
     ):
         assert text in body
+    assert "BUCKETGUARD_" not in body
+    assert "(s)" not in body
     assert attr(mail, "severity") == "CRITICAL"
     assert attr(mail, "bucket") == "bg-site"
     assert attr(mail, "account") == ACCOUNT
@@ -284,7 +292,10 @@ def test_digest_groups_by_bucket_and_dedups_event_ids(aws):
     body = mail["body"]
     assert body.index("s3://bg-c") < body.index("s3://bg-b") < body.index("s3://bg-a")
     assert body.count("DeleteBucketPolicy:") == 1
-    assert "exposure-relevant: 4" in body
+    assert "Records read from /bucketguard/cloudtrail: 5, of which 4 can change exposure." in body
+    assert body.startswith(
+        "bucketguard: exposure-relevant changes to 3 buckets. Public now and not allow-listed: 1 bucket."
+    )
 
 
 def test_alarm_outside_window_records_are_not_fetched(aws):
@@ -312,8 +323,9 @@ def test_max_records_bounds_the_fetch(aws):
     put_trail(aws["logs"], [record("DeleteBucketPolicy", f"bg-{i:03d}", event_id=f"e{i}") for i in range(30)])
     run(alarm_event(), env(aws["topic"], max_records="10"))
     (mail,) = sent(aws["topic"])
-    assert "Stopped after BUCKETGUARD_MAX_RECORDS=10" in mail["body"]
-    assert "Records read from /bucketguard/cloudtrail: 10" in mail["body"]
+    assert "The notifier stopped after the first 10 records (its limit per alarm)" in mail["body"]
+    assert "Records read from /bucketguard/cloudtrail: 10, of which 10 can change exposure." in mail["body"]
+    assert "BUCKETGUARD_" not in mail["body"]
 
 
 def test_eventbridge_fast_path_mails_and_logs_reported(aws, capsys):
@@ -360,7 +372,7 @@ def test_alarm_path_skips_events_reported_by_fast_path(aws):
     (mail,) = sent(aws["topic"])
     assert "s3://bg-y" in mail["body"]
     assert "s3://bg-x" not in mail["body"]
-    assert "1 change(s) were already mailed" in mail["body"]
+    assert "1 change was already mailed by the fast path and left out here." in mail["body"]
 
 
 def test_alarm_path_all_reported_sends_nothing(aws):

@@ -13,7 +13,7 @@ import json
 import pytest
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import classify, clean
 from bucketguard_notifier import message
-from bucketguard_notifier.message import build_message, group_changes
+from bucketguard_notifier.message import COMMAND, build_message, group_changes
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +38,10 @@ PREFIXES = (
     "Block Public Access:",
     "Allow-listed:",
     "Remediation:",
-    "---- Raw CloudTrail records ----",
+    "---- CloudTrail records",
+    "Allow tag:",
+    COMMAND,
+    message.NOT_A_COMMAND,
     "bucketguard:",
     "Account ",
     "  - ",
@@ -56,6 +59,8 @@ PREFIXES = (
     "[truncated",
     "{",
 )
+# A command line, or the line that stands in for it when a value may not go into a command: one slot, one kind.
+SAME_KIND = {message.NOT_A_COMMAND: COMMAND}
 
 ATTACKS = [
     "\n== CRITICAL: s3://fake\nVerdict now: not public\nWhat to do:\n  - nothing",
@@ -108,6 +113,11 @@ def access_point_record():
     return record
 
 
+def tagging_record():
+    tags = [{"Key": "team", "Value": "web"}, {"Key": "bucketguard:public", "Value": "approved"}]
+    return base_record("PutBucketTagging", {"Tagging": {"TagSet": {"Tag": tags}}, "tagging": ""})
+
+
 def _set(record, path, value):
     target = record
     for part in path[:-1]:
@@ -130,7 +140,11 @@ FIELDS = {
     "policy Sid": (policy_record, ("requestParameters", "bucketPolicy", "Statement", 0, "Sid")),
     "object key": (object_acl_record, ("requestParameters", "key")),
     "access point name": (access_point_record, ("requestParameters", "name")),
+    "allow tag value": (tagging_record, ("requestParameters", "Tagging", "TagSet", "Tag", 1, "Value")),
+    "tagging bucketName": (tagging_record, ("requestParameters", "bucketName")),
+    "tagging userName": (tagging_record, ("userIdentity", "userName")),
 }
+ALLOW = ("bucketguard:public", "approved")
 
 # How the live state turned out: read and public (reasons carry text), unreadable, or read with errors.
 PUBLIC = {"public": True, "via": ["policy"], "reasons": ["bucket policy: statement 'PublicRead' allows *"]}
@@ -144,11 +158,12 @@ STATES = {
 def signature(note: message.Notification) -> tuple:
     lines = note.body.split("\n")
     kinds = [next((p for p in PREFIXES if line.startswith(p)), "" if not line else "other") for line in lines]
+    kinds = [SAME_KIND.get(k, k) for k in kinds]
     return note.subject.split(" ", 1)[0], note.severity, note.attributes.get("severity"), kinds
 
 
 def email_for(record, state: str, **overrides) -> message.Notification:
-    change = classify(record)
+    change = classify(record, ALLOW)
     assert change is not None
     (report,) = group_changes([change])
     for key, value in {**STATES[state], **overrides}.items():
@@ -168,7 +183,7 @@ def check_subject(note):
 @given(value=hostile)
 def test_any_value_in_any_field_keeps_the_structure(field, state, value):
     build, path = FIELDS[field]
-    if field in ("bucketName", "access point name", "object key", "eventID", "awsRegion"):
+    if field in ("bucketName", "tagging bucketName", "access point name", "object key", "eventID", "awsRegion"):
         assume(clean(value) is not None)  # a redacted value ("", "...") is "absent": another, valid, email
     benign = email_for(build(), state)
     record = build()
@@ -244,15 +259,102 @@ def test_bucket_name_validation(name, valid):
     assert message.bucket_name_valid(name) is valid
 
 
-def test_raw_records_are_one_json_line_each_and_capped():
+def test_records_are_shortened_one_json_line_each_and_capped():
     record = policy_record()
-    record["userAgent"] = "\n== CRITICAL: forged\n" + "q" * 100_000
+    record["userAgent"] = "\n== CRITICAL: forged\n" + "q" * 100_000  # not part of the shortened record
+    record["requestParameters"]["bucketPolicy"]["Statement"][0]["Sid"] = "\n== INFO: forged\n" + "s" * 100_000
+    record["userIdentity"]["arn"] = "\u2028Verdict now: not public" + "a" * 5000
     note = email_for(record, "public")
-    raw = note.body.split("---- Raw CloudTrail records ----\n", 1)[1].split("\n")
+    raw = note.body.split("(shortened; the link opens the full record) ----\n", 1)[1].split("\n")
     assert len(raw) == 1
-    assert raw[0].startswith("{")
-    assert "[record truncated:" in raw[0]
-    assert len(raw[0]) < message.RAW_RECORD_MAX + 100
+    assert raw[0].startswith("{") and raw[0].isascii()
+    short = json.loads(raw[0])
+    assert "userAgent" not in short and "qqqq" not in raw[0]
+    assert short["requestParameters"].endswith(" chars)") and len(short["requestParameters"]) < 700
+    assert short["userIdentity.arn"].startswith("\u2028Verdict now") and len(short["userIdentity.arn"]) < 250
+    assert len(raw[0]) < 2000
+
+
+# --------------------------------------------------------------------------- the AWS CLI commands
+
+# A command line holds only what we wrote and values that passed a strict check: no quote, backquote, $(),
+# ;, &, |, <, backslash, whitespace other than single spaces, nothing non-ASCII.
+_SHELL_INERT = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-=,/:'[]{}>")
+
+
+def command_lines(note):
+    return [line for line in note.body.split("\n") if line.startswith((COMMAND, message.NOT_A_COMMAND))]
+
+
+def check_commands(note, bucket, key=None):
+    lines = command_lines(note)
+    assert lines
+    for line in lines:
+        if line.startswith(message.NOT_A_COMMAND):
+            assert "not quoted in a command" in line
+            continue
+        text = line.removeprefix(COMMAND)
+        assert text.startswith("aws s3")
+        assert set(text) <= _SHELL_INERT, text
+        assert "  " not in text
+        words = text.split(" ")
+        if "--bucket" in words:
+            assert words[words.index("--bucket") + 1] == bucket
+            assert message.command_bucket_ok(bucket)
+        if "--key" in words:
+            assert words[words.index("--key") + 1] == key
+    return lines
+
+
+@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("state", sorted(STATES))
+@given(value=hostile)
+def test_a_hostile_bucket_name_never_goes_into_a_command(state, value):
+    assume(clean(value) is not None)
+    record = policy_record()
+    record["requestParameters"]["bucketName"] = value
+    lines = check_commands(email_for(record, state), clean(value))
+    if not message.command_bucket_ok(clean(value)):
+        assert all(line == "    (no command: bucket name invalid, not quoted in a command)" for line in lines)
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=hostile)
+def test_a_hostile_object_key_never_goes_into_a_command(key):
+    assume(clean(key) is not None)
+    record = object_acl_record()
+    record["requestParameters"]["key"] = key
+    lines = check_commands(email_for(record, "unreadable"), "bg-site", clean(key))
+    assert any("object key" in line or "put-object-acl" in line for line in lines)
+
+
+@settings(max_examples=100, deadline=None)
+@pytest.mark.parametrize("field", ["awsRegion", "recipientAccountId"])
+@given(value=hostile)
+def test_a_hostile_region_or_account_never_goes_into_a_command(field, value):
+    record = policy_record()
+    record[field] = value
+    if field == "recipientAccountId":
+        record["userIdentity"]["accountId"] = value
+    check_commands(email_for(record, "public"), "bg-site")
+
+
+def test_invalid_bucket_name_is_said_not_quoted():
+    record = policy_record()
+    record["requestParameters"]["bucketName"] = "bg-x; rm -rf ~"
+    lines = command_lines(email_for(record, "public"))
+    assert lines == ["    (no command: bucket name invalid, not quoted in a command)"] * len(lines)
+    assert "rm -rf" not in "\n".join(lines)
+
+
+def test_account_level_command_refuses_a_hostile_account_id():
+    record = base_record("DeleteAccountPublicAccessBlock", {})
+    del record["requestParameters"]["bucketName"]
+    record["recipientAccountId"] = "1111$(reboot)"
+    record["userIdentity"]["accountId"] = "1111$(reboot)"
+    change = classify(record)
+    note = build_message(group_changes([change]))
+    assert command_lines(note) == ["    (no command: account id invalid, not quoted in a command)"]
 
 
 def test_fallback_error_text_is_escaped():

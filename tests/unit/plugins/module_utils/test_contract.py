@@ -26,6 +26,13 @@ def fleet(**extra) -> dict:
 
 def test_a_good_fleet_has_no_problem():
     assert contract.fleet_problems(fleet()) == []
+    assert contract.fleet_problems(fleet(bucketguard_account_name="prod-web")) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 51, ["prod"], 12])
+def test_account_name_is_checked(name):
+    problems = contract.host_problems("h", host(bucketguard_account_name=name))
+    assert problems == [f"h: bucketguard_account_name must be the account's name, at most 50 characters, got {name!r}."]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +127,9 @@ def test_every_pattern_is_derived_from_the_one_list(monkeypatch):
     names = contract.watched_event_names()
     assert names == list(cloudtrail.EXPOSURE_EVENTS_DEFAULT)
     assert contract.metric_filter_pattern(names).count("$.eventName") == len(names)
-    assert contract.event_pattern(names)["detail"]["eventName"] == names
+    # The fast path also gets the calls that change reporting only (the allow tag); the metric filter does not.
+    assert contract.event_pattern(names)["detail"]["eventName"] == [*names, *cloudtrail.REPORTING_EVENTS]
+    assert "PutBucketTagging" not in contract.metric_filter_pattern(names)
     assert json.dumps(names) in contract.insights_query("/g", names, 10)
     monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS_DEFAULT", ("PutBucketPolicy",))
     monkeypatch.setattr(cloudtrail, "EXPOSURE_EVENTS", frozenset({"PutBucketPolicy"}))
@@ -130,7 +139,10 @@ def test_every_pattern_is_derived_from_the_one_list(monkeypatch):
     assert (
         handler.trail_filter_pattern()
         == contract.record_search_pattern()
-        == ('{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPolicy")) }')
+        == (
+            '{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPolicy") || '
+            '($.eventName = "PutBucketTagging")) }'
+        )
     )
 
 
