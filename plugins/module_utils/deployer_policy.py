@@ -51,6 +51,7 @@ LOCAL_MODULES = (
     "ansible.builtin.set_fact",
     "ansible.builtin.set_stats",
     "ansible.builtin.validate_argument_spec",
+    "bucketguard.visibility.compare",  # compares two values on the controller (check mode's diff)
     "bucketguard.visibility.lambda_zip",  # builds the zip on the controller
     "bucketguard.visibility.s3_exposure_report",  # writes the report files on the controller
 )
@@ -157,12 +158,12 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "cloudwatch:DeleteDashboards",
     ),
     "bucketguard.visibility.cloudwatch_dashboard_info": ("cloudwatch:ListDashboards", "cloudwatch:GetDashboard"),
-    "amazon.aws.cloudwatchevent_rule": (
+    # Our rule module: DescribeEventBus only for a bus other than "default", the tag calls only with its
+    # tags option; our roles use neither (tests/unit/test_deployer_policy.py UNUSED).
+    "bucketguard.visibility.events_rule": (
         "events:DescribeRule",
         "events:PutRule",
         "events:DeleteRule",
-        "events:EnableRule",
-        "events:DisableRule",
         "events:ListTargetsByRule",
         "events:PutTargets",
         "events:RemoveTargets",
@@ -379,8 +380,6 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
         "Action": [
             "events:DeleteRule",
             "events:DescribeRule",
-            "events:DisableRule",
-            "events:EnableRule",
             "events:ListTargetsByRule",
             "events:PutRule",
             "events:PutTargets",
