@@ -146,6 +146,7 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "logs:DeleteMetricFilter",
     ),
     "bucketguard.visibility.cloudwatchlogs_test_metric_filter": ("logs:TestMetricFilter",),
+    "bucketguard.visibility.cloudwatchlogs_metric_filter_info": ("logs:DescribeMetricFilters",),
     "amazon.aws.cloudwatch_metric_alarm": (
         "cloudwatch:DescribeAlarms",
         "cloudwatch:PutMetricAlarm",

@@ -43,9 +43,11 @@ def run_module(
     *,
     check_mode: bool = False,
     diff: bool = False,
-    region: str = "us-east-1",
+    region: str | None = "us-east-1",
 ) -> dict[str, Any]:
-    full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, region=region)
+    full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    if region is not None:  # None: a module without connection options
+        full["region"] = region
     client_patch = (
         mock.patch.object(AnsibleAWSModule, "client", return_value=client) if client is not None else nullcontext()
     )
