@@ -13,6 +13,9 @@ description:
     M(amazon.aws.lambda_info) read), this filter gives C(name), C(before) and C(after) of what would change,
     for M(bucketguard.visibility.compare) to show (C(plugins/module_utils/drift.py)).
   - A task the module did not report changed, or that was skipped, gives empty C(before) and C(after).
+  - The upstream task must return its options - set C(ansible_inject_invocation=true) in its C(vars)
+    (ansible-core 2.21 no longer adds C(invocation) to results by default); without them the values it
+    would set are unknown and the filter shows no change (the upstream task still reports its own).
 options:
   _input:
     description: "The registered result of the upstream task (one item of its C(results) for a loop)."
@@ -31,6 +34,20 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Manage an alarm
+  amazon.aws.cloudwatch_metric_alarm:
+    name: my-alarm
+    namespace: AWS/Lambda
+    metric_name: Errors
+    statistic: Sum
+    comparison: GreaterThanOrEqualToThreshold
+    threshold: 1.0
+    period: 300
+    evaluation_periods: 1
+  register: alarm_result
+  vars:
+    ansible_inject_invocation: true
+
 - name: Show what would change on the alarm (check mode)
   bucketguard.visibility.compare:
     name: "{{ (alarm_result | bucketguard.visibility.check_diff('metric_alarm')).name }}"

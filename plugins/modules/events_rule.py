@@ -662,7 +662,7 @@ def main():
         changed=changed,
         previous_rule=current_rule,
         previous_targets=before_targets,
-        diff={"before": before, "after": after},
+        diff={"before": before, "after": after, "before_header": f"rule {name}", "after_header": f"rule {name}"},
         **result,
     )
 

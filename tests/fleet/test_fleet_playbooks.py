@@ -10,7 +10,8 @@ upgraded in place by the same deploy.yml run. OLD is reached through an assumed 
 (bucketguard_assume_role_arn, from FRESH's credentials), in every play, in normal and check mode. Then: both
 accounts have exactly one notifier (home region), one rule per region (home: the notifier; elsewhere: the
 home region's default bus, with the forwarder role), and the upgraded account equals the fresh one, with the
-old log groups kept (audit data). Then verify.yml (healthy, also with --check), drift made by hand in two
+old log groups kept (audit data). Then verify.yml (healthy, also with --check), deploy.yml --check --diff with
+one region's rule deleted by hand (that host alone shows one change, the diff names the rule), drift made by hand in two
 regions (a rule re-pointed, a dashboard deleted), verify.yml again (fails, naming both), teardown.yml
 without the confirmation (refused before any AWS call, said once), with it (the stack gone, the log groups
 kept), and once more (no change). Each playbook runs as `ansible-playbook` in the checkout, as a person or CI
@@ -271,6 +272,24 @@ def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_pa
         assert "bucketguard fleet healthy: 6 account-region(s) OK." in verify.stdout, tail(verify)
         assert f"{FRESH} {HOME}: OK" in verify.stdout and f"{OLD} {OTHER}: OK" in verify.stdout
         assert set(changed_counts(verify)) == hosts and set(changed_counts(verify).values()) == {0}, tail(verify)
+
+    # deploy.yml --check --diff tells the truth: with a region's rule deleted by hand, that host (and only
+    # it) shows one change, and the diff names the rule and its target; nothing is created.
+    events = client(localstack, "events", THIRD)
+    rule = events.describe_rule(Name=RULE)
+    targets = events.list_targets_by_rule(Rule=RULE)["Targets"]
+    events.remove_targets(Rule=RULE, Ids=[t["Id"] for t in targets])
+    events.delete_rule(Name=RULE)
+    check = playbook(inventory, port, "playbooks/deploy.yml", "--check", "--diff")
+    assert check.returncode == 0, tail(check)
+    counts = changed_counts(check)
+    assert set(counts) == hosts, tail(check)
+    assert counts == {host: int(host == f"{FRESH}-{THIRD}") for host in hosts}, (counts, tail(check))
+    assert f'"name": "{RULE}"' in check.stdout and f"arn:aws:events:{HOME}:{FRESH}:event-bus/default" in check.stdout
+    assert events.list_rules(NamePrefix=RULE)["Rules"] == [], "check mode created the rule"
+    # (put it back as it was, for the checks below)
+    events.put_rule(Name=RULE, EventPattern=rule["EventPattern"], State=rule["State"], Description=rule["Description"])
+    events.put_targets(Rule=RULE, Targets=targets)
 
     # Drift by hand: a region whose rule no longer reaches the home bus, and the home region's dashboard.
     events = client(localstack, "events", OTHER)
