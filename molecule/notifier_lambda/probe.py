@@ -1,8 +1,8 @@
-"""Read the fast-path rule (with the reader verify.yml ships), try its pattern, follow a forwarded event.
+"""Read the fast-path rule, try its pattern with TestEventPattern, follow a forwarded event (this scenario's checks).
 
 Usage: probe.py CONFIG_JSON. CONFIG: endpoint_url, region, access_key, secret_key, rule_name, records (path
 of the annotated CloudTrail records), and forward_from (this region, when it is not the home region) with
-home_region. Prints JSON: what files/verify/alarm_probe.py reads (rule, targets, errors); tests - for each
+home_region. Prints JSON: rule (state, pattern) or null, targets (id, arn, role_arn), errors; tests - for each
 record, the deployed pattern's TestEventPattern result beside the record's annotation; forwarded - when
 forward_from is set, the event a watched call put on this region's bus became on the home region's bus
 (read through a temporary rule and SQS queue there, removed afterwards).
@@ -14,11 +14,34 @@ import json
 import sys
 import time
 import uuid
-from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "files" / "verify"))
+import boto3
 
-import alarm_probe  # the collection's own reader, found through the path above
+
+def session_from(config: dict[str, Any]) -> Any:
+    return boto3.session.Session(
+        region_name=config["region"],
+        aws_access_key_id=config["access_key"],
+        aws_secret_access_key=config["secret_key"],
+    )
+
+
+def read_rule(config: dict[str, Any], session: Any) -> dict[str, Any]:
+    """The rule (state, parsed pattern) and its targets, or rule None when there is none."""
+    out: dict[str, Any] = {"rule": None, "targets": [], "errors": []}
+    events = session.client("events", endpoint_url=config["endpoint_url"])
+    try:
+        rule = events.describe_rule(Name=config["rule_name"])
+    except events.exceptions.ResourceNotFoundException:
+        return out
+    except Exception as exc:  # reported, the scenario asserts errors == []
+        out["errors"].append(f"could not read the rule: {exc}")
+        return out
+    out["rule"] = {"state": rule.get("State"), "pattern": json.loads(rule.get("EventPattern") or "null")}
+    targets = events.list_targets_by_rule(Rule=config["rule_name"]).get("Targets", [])
+    out["targets"] = [{"id": t.get("Id"), "arn": t.get("Arn"), "role_arn": t.get("RoleArn")} for t in targets]
+    return out
 
 
 def envelope(record: dict) -> dict:
@@ -72,8 +95,8 @@ def follow_forward(config: dict, session_for) -> dict | None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    session = alarm_probe.session_from(config)
-    out = alarm_probe.probe(config, session)
+    session = session_from(config)
+    out = read_rule(config, session)
     out["tests"] = []
     if out["rule"]:
         events = session.client("events", endpoint_url=config["endpoint_url"])
@@ -91,7 +114,7 @@ def main() -> None:
                 }
             )
     if config.get("forward_from"):
-        out["forwarded"] = follow_forward(config, lambda region: alarm_probe.session_from({**config, "region": region}))
+        out["forwarded"] = follow_forward(config, lambda region: session_from({**config, "region": region}))
     json.dump(out, sys.stdout)
 
 

@@ -51,6 +51,7 @@ LOCAL_MODULES = (
     "ansible.builtin.set_fact",
     "ansible.builtin.set_stats",
     "ansible.builtin.validate_argument_spec",
+    "bucketguard.visibility.compare",  # compares two values on the controller (check mode's diff)
     "bucketguard.visibility.lambda_zip",  # builds the zip on the controller
     "bucketguard.visibility.s3_exposure_report",  # writes the report files on the controller
 )
@@ -145,6 +146,7 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "logs:DeleteMetricFilter",
     ),
     "bucketguard.visibility.cloudwatchlogs_test_metric_filter": ("logs:TestMetricFilter",),
+    "bucketguard.visibility.cloudwatchlogs_metric_filter_info": ("logs:DescribeMetricFilters",),
     "amazon.aws.cloudwatch_metric_alarm": (
         "cloudwatch:DescribeAlarms",
         "cloudwatch:PutMetricAlarm",
@@ -157,12 +159,12 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "cloudwatch:DeleteDashboards",
     ),
     "bucketguard.visibility.cloudwatch_dashboard_info": ("cloudwatch:ListDashboards", "cloudwatch:GetDashboard"),
-    "amazon.aws.cloudwatchevent_rule": (
+    # Our rule module: DescribeEventBus only for a bus other than "default", the tag calls only with its
+    # tags option; our roles use neither (tests/unit/test_deployer_policy.py UNUSED).
+    "bucketguard.visibility.events_rule": (
         "events:DescribeRule",
         "events:PutRule",
         "events:DeleteRule",
-        "events:EnableRule",
-        "events:DisableRule",
         "events:ListTargetsByRule",
         "events:PutTargets",
         "events:RemoveTargets",
@@ -379,8 +381,6 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
         "Action": [
             "events:DeleteRule",
             "events:DescribeRule",
-            "events:DisableRule",
-            "events:EnableRule",
             "events:ListTargetsByRule",
             "events:PutRule",
             "events:PutTargets",

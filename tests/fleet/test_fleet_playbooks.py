@@ -10,7 +10,8 @@ upgraded in place by the same deploy.yml run. OLD is reached through an assumed 
 (bucketguard_assume_role_arn, from FRESH's credentials), in every play, in normal and check mode. Then: both
 accounts have exactly one notifier (home region), one rule per region (home: the notifier; elsewhere: the
 home region's default bus, with the forwarder role), and the upgraded account equals the fresh one, with the
-old log groups kept (audit data). Then verify.yml (healthy, also with --check), drift made by hand in two
+old log groups kept (audit data). Then verify.yml (healthy, also with --check), deploy.yml --check --diff with
+one region's rule deleted by hand (that host alone shows one change, the diff names the rule), drift made by hand in two
 regions (a rule re-pointed, a dashboard deleted), verify.yml again (fails, naming both), teardown.yml
 without the confirmation (refused before any AWS call, said once), with it (the stack gone, the log groups
 kept), and once more (no change). Each playbook runs as `ansible-playbook` in the checkout, as a person or CI
@@ -50,6 +51,7 @@ DASHBOARD = f"{PREFIX}-s3-visibility"
 FUNCTION = f"{PREFIX}-notifier"
 TRAIL_LOG_GROUP = f"/{PREFIX}/cloudtrail"
 NOTIFIER_LOG_GROUP = f"/aws/lambda/{FUNCTION}"
+NOTIFIER_TASK = "bucketguard.visibility.notifier_lambda : Notifier_lambda | "  # how the output names the role's tasks
 
 
 DEPLOYER = f"arn:aws:iam::{OLD}:role/fleet-deployer"
@@ -85,6 +87,17 @@ def changed_counts(run: subprocess.CompletedProcess[str]) -> dict[str, int]:
     """host -> changed=N of the last PLAY RECAP."""
     recap = run.stdout.rsplit("PLAY RECAP", 1)[-1]
     return {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", recap, re.MULTILINE)}
+
+
+def changed_tasks(run: subprocess.CompletedProcess[str], host: str) -> list[str]:
+    """The names of the tasks that reported "changed" for the host (default callback's TASK headers)."""
+    names, task = [], ""
+    for line in run.stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK [") :].rsplit("]", 1)[0]
+        elif line.startswith(f"changed: [{host}]") and task not in names:
+            names.append(task)
+    return names
 
 
 def client(localstack: LocalStack, service: str, region: str, account: str = FRESH):
@@ -271,6 +284,35 @@ def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_pa
         assert "bucketguard fleet healthy: 6 account-region(s) OK." in verify.stdout, tail(verify)
         assert f"{FRESH} {HOME}: OK" in verify.stdout and f"{OLD} {OTHER}: OK" in verify.stdout
         assert set(changed_counts(verify)) == hosts and set(changed_counts(verify).values()) == {0}, tail(verify)
+
+    # deploy.yml --check --diff tells the truth: with a region's rule deleted by hand, that host (and only
+    # it) shows one change, and the diff names the rule and its target; nothing is created.
+    events = client(localstack, "events", THIRD)
+    rule = events.describe_rule(Name=RULE)
+    targets = events.list_targets_by_rule(Rule=RULE)["Targets"]
+    events.remove_targets(Rule=RULE, Ids=[t["Id"] for t in targets])
+    events.delete_rule(Name=RULE)
+    check = playbook(inventory, port, "playbooks/deploy.yml", "--check", "--diff")
+    assert check.returncode == 0, tail(check)
+    counts = changed_counts(check)
+    assert set(counts) == hosts, tail(check)
+    assert changed_tasks(check, f"{FRESH}-{THIRD}") == [
+        f"{NOTIFIER_TASK}Forward the watched S3 calls of this region to the home region's event bus"
+    ], tail(check)
+    # LocalStack gap (docs/emulators.md): TagLogGroup stores nothing, so the upgraded account's notifier log group
+    # (made untagged by the previous version) is reported changed on every run there, in check mode too.
+    assert changed_tasks(check, f"{OLD}-{HOME}") in (
+        [],
+        [f"{NOTIFIER_TASK}Create the function's log group with its retention"],
+    ), tail(check)
+    expected = {host: int(host == f"{FRESH}-{THIRD}") for host in hosts}
+    expected[f"{OLD}-{HOME}"] = len(changed_tasks(check, f"{OLD}-{HOME}"))
+    assert counts == expected, (counts, tail(check))
+    assert f'"name": "{RULE}"' in check.stdout and f"arn:aws:events:{HOME}:{FRESH}:event-bus/default" in check.stdout
+    assert events.list_rules(NamePrefix=RULE)["Rules"] == [], "check mode created the rule"
+    # (put it back as it was, for the checks below)
+    events.put_rule(Name=RULE, EventPattern=rule["EventPattern"], State=rule["State"], Description=rule["Description"])
+    events.put_targets(Rule=RULE, Targets=targets)
 
     # Drift by hand: a region whose rule no longer reaches the home bus, and the home region's dashboard.
     events = client(localstack, "events", OTHER)

@@ -224,6 +224,13 @@ UNUSED = {
         for kind in ("Group", "User")
     },
     "amazon.aws.lambda": {"lambda:ListLayerVersions"},  # no layers
+    # another bus than "default" (DescribeEventBus) and the tags option: our roles use neither
+    "bucketguard.visibility.events_rule": {
+        "events:DescribeEventBus",
+        "events:ListTagsForResource",
+        "events:TagResource",
+        "events:UntagResource",
+    },
     # module_utils/dashboard.py serves both modules; each calls only its part of it
     "bucketguard.visibility.cloudwatch_dashboard": {"cloudwatch:ListDashboards"},
     "bucketguard.visibility.cloudwatch_dashboard_info": {"cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"},

@@ -31,7 +31,8 @@ def _doc_blocks(name: str) -> dict:
 def _descriptions(value, path=()):
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "description":
+            # an option or return value named "description" is a dict, not a description
+            if key == "description" and path[-1:] not in (("options",), ("suboptions",), ("contains",)):
                 for line in item if isinstance(item, list) else [item]:
                     yield path, line
             yield from _descriptions(item, (*path, key))

@@ -161,7 +161,9 @@ WANTED = {"name": "r", "pattern": {"source": ["aws.s3"]}, "target": {"arn": BUS,
 
 
 def probe(*targets, state="ENABLED", pattern=None):
-    return {"rule": {"state": state, "pattern": pattern or WANTED["pattern"]}, "targets": list(targets), "errors": []}
+    """What bucketguard.visibility.events_rule answers in check mode for a rule that exists."""
+    rule = {"name": "r", "state": state, "event_pattern": pattern or WANTED["pattern"], "event_bus_name": "default"}
+    return {"changed": False, "previous_rule": rule, "previous_targets": list(targets)}
 
 
 def test_a_rule_that_reaches_the_home_bus_with_the_role_is_fine():
@@ -183,8 +185,23 @@ def test_wrong_role_extra_target_disabled_and_missing_rules_are_named():
         "EventBridge rule r also sends to y"
     ]
     assert "is DISABLED" in drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}, state="DISABLED"), WANTED)[0]
-    assert drift.rule_findings({"rule": None, "targets": [], "errors": []}, WANTED) == ["EventBridge rule r is missing"]
-    assert drift.rule_findings({"rule": None, "targets": [], "errors": []}, {**WANTED, "enabled": False}) == []
+    missing = {"changed": True, "previous_rule": {}, "previous_targets": []}
+    assert drift.rule_findings(missing, WANTED) == ["EventBridge rule r is missing"]
+    assert drift.rule_findings(missing, {**WANTED, "enabled": False}) == []
+    assert drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}), {**WANTED, "enabled": False}) == [
+        "EventBridge rule r exists, the fast path is switched off"
+    ]
+    assert (
+        "event pattern differs"
+        in drift.rule_findings(probe({"arn": BUS, "role_arn": ROLE}, pattern={"x": [1]}), WANTED)[0]
+    )
+
+
+def test_a_rule_that_could_not_be_read_is_a_finding():
+    failed = {"failed": True, "msg": "Could not read the EventBridge rule r (bus default): AccessDenied"}
+    assert drift.rule_findings(failed, WANTED) == [
+        "could not read the EventBridge rule r (Could not read the EventBridge rule r (bus default): AccessDenied)"
+    ]
 
 
 def test_the_fleet_report_counts_findings_and_hosts_that_failed():
