@@ -359,7 +359,8 @@ def _report_section(report: BucketReport) -> list[str]:
     lines.append("")
     lines.append("What to do:")
     lines.extend(f"  - {step}" for step in _next_steps(report, sev))
-    lines.extend(f"  {link}" for link in _links(report, report.changes[0] if report.changes else None))
+    # The links point at the latest change: the event that triggered this email.
+    lines.extend(f"  {link}" for link in _links(report, report.changes[-1] if report.changes else None))
     lines.append("")
     return lines
 
@@ -407,9 +408,16 @@ def _fit(lines: list[str], raw: list[dict[str, Any]]) -> str:
 
 
 def build_message(
-    reports: list[BucketReport], alarm: Alarm | None = None, notes: list[str] | None = None
+    reports: list[BucketReport],
+    alarm: Alarm | None = None,
+    notes: list[str] | None = None,
+    earlier: str | None = None,
 ) -> Notification:
-    """One digest for all reports, most severe bucket first."""
+    """One digest for all reports, most severe bucket first.
+
+    ``earlier`` is one line about changes in this window that were already mailed (``dedup.earlier_line``):
+    shown once, never as new changes.
+    """
     reports = sorted(reports, key=_rank)
     top = reports[0]
     sev = severity(top)
@@ -420,6 +428,7 @@ def build_message(
         f"{critical} public now and not allow-listed.",
         *_alarm_lines(alarm),
         *(safe(note, REASON_MAX) for note in notes or []),
+        *([safe(earlier, REASON_MAX)] if earlier else []),
         "",
     ]
     for report in reports[:MAX_BUCKETS_IN_BODY]:
