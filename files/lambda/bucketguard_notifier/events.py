@@ -193,8 +193,10 @@ def parse_event(event: Any) -> Parsed:
     if isinstance(get(event, "alarmData"), dict):
         return Parsed(kind="alarm", alarm=parse_alarm(event), source="cloudwatch-alarm")
     detail = event.get("detail")
-    if isinstance(detail, dict) and ("detail-type" in event or is_record(detail)):
-        return Parsed(kind="records", records=[detail] if is_record(detail) else [], source="eventbridge")
+    if isinstance(detail, dict) and is_record(detail):
+        return Parsed(kind="records", records=[detail], source="eventbridge")
+    # An EventBridge event whose detail is not a CloudTrail record (no eventSource/eventName) is not from our
+    # rule: "unknown", mailed as a fallback rather than ignored.
     if is_record(event):
         return Parsed(kind="records", records=[event], source="cloudtrail")
     records = event.get("Records")

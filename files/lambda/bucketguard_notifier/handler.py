@@ -49,6 +49,8 @@ FULL_BLOCK = {flag: True for flag in exposure.PAB_FLAGS}
 READ_WORKERS = 8
 # Time kept back from the function's timeout for the publish and the dedup writes after it.
 PUBLISH_RESERVE_SECONDS = 10.0
+# Below this many seconds left, a published digest's claims are not marked (they go stale instead).
+MARK_RESERVE_SECONDS = 2.0
 NOT_READ_IN_TIME = "state not read: the function's time ran out before this bucket could be read"
 
 ClientFactory = Callable[[str, str | None], Any]
@@ -286,6 +288,13 @@ class Notifier:
         """Seconds left before the function's timeout, or None when unknown (tests, benchmark)."""
         return None if self.deadline is None else self.deadline - time.monotonic()
 
+    def _claim_until(self) -> float | None:
+        """Claims may use at most half of the time left for work; the reads and the publish need the rest."""
+        left = self.time_left()
+        if left is None:
+            return None
+        return time.monotonic() + max(0.0, left - PUBLISH_RESERVE_SECONDS) / 2
+
     def out_of_time(self) -> bool:
         left = self.time_left()
         return left is not None and left < PUBLISH_RESERVE_SECONDS
@@ -413,11 +422,21 @@ class Notifier:
             return [dedup.Claim(c, dedup.record_id(c), dedup.DISABLED) for c in changes]
         ddb = self.client("dynamodb", self.config.region)
         now = self.now()
+        known = store.lookup(ddb, table, [i for i in map(dedup.record_id, changes) if i], log)
+        claim_until = self._claim_until()
 
         def one(change: Change) -> dedup.Claim:
-            if self.out_of_time():  # no time for the record: mail it (a duplicate beats silence)
+            item_id = dedup.record_id(change)
+            if item_id in known:  # already mailed, or being mailed: no write needed
+                outcome = dedup.existing_outcome(known[item_id], now)
+                if outcome in (dedup.ALREADY, dedup.IN_FLIGHT):
+                    if outcome == dedup.ALREADY:
+                        log("dedup_skip", event_id=change.event_id, path=dedup.plain(known[item_id]).get("path"))
+                    return dedup.Claim(change, item_id, outcome, dedup.plain(known[item_id]))
+            if claim_until is not None and time.monotonic() > claim_until:
+                # No time left for the record: mail it without one (a duplicate beats silence).
                 log("dedup_unavailable", step="claim", event_id=change.event_id, error="no time left")
-                return dedup.Claim(change, dedup.record_id(change), dedup.UNAVAILABLE)
+                return dedup.Claim(change, item_id, dedup.UNAVAILABLE)
             return store.claim(ddb, table, change, path, self.token, now, self.config.dedup_ttl_days, log)
 
         return list(self.pool().map(one, changes))
@@ -429,11 +448,23 @@ class Notifier:
             return
         ddb = self.client("dynamodb", self.config.region)
         table, now = self.config.dedup_table, self.now()
-        if message_id is not None:
-            work = lambda c: store.mark_reported(ddb, table, c, self.token, message_id, severity or "", now, log)  # noqa: E731
-        else:
-            work = lambda c: store.release(ddb, table, c, self.token, log)  # noqa: E731
+        skipped: list[dedup.Claim] = []
+
+        def work(claim: dedup.Claim) -> None:
+            left = self.time_left()
+            if left is not None and left < MARK_RESERVE_SECONDS:
+                # No time to record it: the claim goes stale in 5 minutes (mailed: a later path may mail it
+                # again; not mailed: the retry takes it over then).
+                skipped.append(claim)
+            elif message_id is not None:
+                store.mark_reported(ddb, table, claim, self.token, message_id, severity or "", now, log)
+            else:
+                store.release(ddb, table, claim, self.token, log)
+
         list(self.pool().map(work, owned))
+        if skipped:
+            step = "reported" if message_id is not None else "release"
+            log("dedup_unavailable", step=step, changes=len(skipped), error="no time left")
 
     def mail_changes(
         self, changes: list[Change], alarm: Alarm | None, notes: list[str], path: str, defer_in_flight: bool

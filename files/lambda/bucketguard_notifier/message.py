@@ -39,6 +39,7 @@ SUBJECT_MAX = 99
 BODY_MAX_BYTES = 200_000
 MAX_BUCKETS_IN_BODY = 20
 MAX_CHANGES_PER_BUCKET = 10
+MAX_SUMMARY_LINES = 1000
 ACCOUNT_LEVEL = "(account-level)"
 FIELD_MAX = 200
 REASON_MAX = 1000
@@ -407,6 +408,13 @@ def _fit(lines: list[str], raw: list[dict[str, Any]]) -> str:
     return body + "\n" + "\n".join(_raw_section(raw, budget))
 
 
+def _summary_line(report: BucketReport) -> str:
+    """One line for a bucket beyond MAX_BUCKETS_IN_BODY: its verdict and how many changes it had."""
+    title = f"s3://{bucket_label(report.bucket)}" if report.bucket else "account-level"
+    where = f"account {safe(report.account_id or 'unknown', 40)}, region {safe(report.region or 'n/a', 30)}"
+    return f"  - {severity(report)}: {title} ({where}): {len(report.changes)} change(s)"
+
+
 def build_message(
     reports: list[BucketReport],
     alarm: Alarm | None = None,
@@ -436,6 +444,10 @@ def build_message(
     if len(reports) > MAX_BUCKETS_IN_BODY:
         rest = reports[MAX_BUCKETS_IN_BODY:]
         lines.append(f"... and {len(rest)} more: " + ", ".join(bucket_label(r.bucket) for r in rest[:50]))
+        # Every bucket of the digest is listed with its verdict, one line each (the storm case).
+        lines.extend(_summary_line(r) for r in rest[:MAX_SUMMARY_LINES])
+        if len(rest) > MAX_SUMMARY_LINES:
+            lines.append(f"  ... {len(rest) - MAX_SUMMARY_LINES} more not listed (size limit)")
     raw = [c.record for r in reports for c in r.changes]
     regions = sorted({r.region for r in reports if r.region})
     attributes = {

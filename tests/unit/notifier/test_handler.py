@@ -479,7 +479,9 @@ def test_dedup_unavailable_mails_anyway_and_logs(aws, capsys, code):
     assert result["status"] == "published"
     assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "dedup_unavailable" in line]
-    assert logged and logged[0]["error"] == code and logged[0]["event_id"] == "mine"
+    assert [line["step"] for line in logged] == ["lookup", "claim"]
+    assert {line["error"] for line in logged} == {code}
+    assert logged[1]["event_id"] == "mine"
 
 
 def test_missing_table_mails_anyway(aws, capsys):
