@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from tests.lib.notifier_moto import (
     TABLE,
     Context,
     clients,
+    covered,
     destination_record,
     env,
     eventbridge,
@@ -165,32 +165,6 @@ class World:
             elif any(alert.key in body for body in bodies.values()):  # fallback emails carry the raw input
                 out.add(alert)
         return out
-
-
-SECTION = re.compile(r"^== [A-Z]+: s3://(\S+)")
-EVENT = re.compile(r"^    event: (\S+)")
-MORE = re.compile(r"^  \.\.\. and (\d+) more changes to this bucket")
-SUMMARY = re.compile(r"^  - [A-Z]+: s3://(\S+) \(account [^)]*\): (\d+) change\(s\)")
-
-
-def covered(body: str) -> tuple[set[str], dict[str, int]]:
-    """What a digest accounts for: event ids listed one by one, and per bucket the changes only counted
-    ("... and N more changes to this bucket", or a bucket's one summary line)."""
-    ids: set[str] = set()
-    counts: dict[str, int] = {}
-    bucket = None
-    for line in body.splitlines():
-        if line.startswith("---- Raw"):
-            break
-        if m := SECTION.match(line):
-            bucket = m.group(1)
-        elif (m := EVENT.match(line)) and bucket:
-            ids.add(m.group(1))
-        elif (m := MORE.match(line)) and bucket:
-            counts[bucket] = counts.get(bucket, 0) + int(m.group(1))
-        elif m := SUMMARY.match(line):
-            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
-    return ids, counts
 
 
 def alarm_event() -> dict[str, Any]:

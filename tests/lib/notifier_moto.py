@@ -10,6 +10,7 @@ Lambda on-failure destination records (https://docs.aws.amazon.com/lambda/latest
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from typing import Any
@@ -206,3 +207,29 @@ class Context:
         import time
 
         return max(0, int((self._end - time.monotonic()) * 1000))
+
+
+SECTION = re.compile(r"^== [A-Z]+: s3://(\S+)")
+EVENT = re.compile(r"^    event: (\S+)")
+MORE = re.compile(r"^  \.\.\. and (\d+) more changes to this bucket")
+SUMMARY = re.compile(r"^  - [A-Z]+: s3://(\S+) \(account [^)]*\): (\d+) change\(s\)")
+
+
+def covered(body: str) -> tuple[set[str], dict[str, int]]:
+    """What a digest accounts for: event ids listed one by one, and per bucket the changes only counted
+    ("... and N more changes to this bucket", or a bucket's one summary line)."""
+    ids: set[str] = set()
+    counts: dict[str, int] = {}
+    bucket = None
+    for line in body.splitlines():
+        if line.startswith("---- Raw"):
+            break
+        if m := SECTION.match(line):
+            bucket = m.group(1)
+        elif (m := EVENT.match(line)) and bucket:
+            ids.add(m.group(1))
+        elif (m := MORE.match(line)) and bucket:
+            counts[bucket] = counts.get(bucket, 0) + int(m.group(1))
+        elif m := SUMMARY.match(line):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    return ids, counts
