@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit molecule molecule-all awx fleet live-test audit test demo bench emulators-up emulators-down clean build
+.PHONY: help setup lint unit faults molecule molecule-all awx fleet live-test audit test demo bench bench-load emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ lint: setup ## ruff (format + check), yamllint, ansible-lint (profile production
 
 unit: setup ## pytest: notifier, module helpers, filter-pattern evaluator, policies
 	pytest -q tests/unit
+
+faults: setup ## The notifier under injected faults (moto in-process): prints "faults injected: N, alerts lost: 0"
+	pytest -q tests/faults
 
 molecule: setup ## One Molecule scenario: make molecule SCENARIO=sns
 	scripts/run-molecule.sh $(SCENARIO)
@@ -50,8 +53,12 @@ test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, th
 demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
 	scripts/demo.sh
 
-bench: setup ## Fleet benchmark on LocalStack: 10 x 3, 30 x 3 and 1 x 1 (see benchmarks/README.md)
+bench: setup ## Fleet benchmark on LocalStack (10 x 3, 30 x 3, 1 x 1), then the notifier load test (benchmarks/README.md)
 	$(VENV)/bin/python benchmarks/fleet_bench.py
+	$(VENV)/bin/python benchmarks/notifier_load.py
+
+bench-load: setup ## Notifier load test: 1,000 and 10,000 exposure events as SQS batches, moto in-process
+	$(VENV)/bin/python benchmarks/notifier_load.py
 
 build: setup ## Build the collection tarball into build/
 	ansible-galaxy collection build --force --output-path build .

@@ -43,6 +43,8 @@ stage "lint: ruff check" ruff check .
 stage "lint: yamllint" yamllint -s .
 stage "lint: ansible-lint (production)" ansible-lint --offline -q
 stage "unit: pytest" pytest -q tests/unit
+# The notifier under injected faults, moto in-process (no server): "faults injected: N, alerts lost: 0".
+stage "faults: notifier fault injection (moto in-process)" pytest -q tests/faults
 # The LocalStack-backed suites share the one LocalStack started above.
 stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
 stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests/fleet

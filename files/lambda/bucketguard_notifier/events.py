@@ -8,6 +8,11 @@ Inputs the function receives:
   https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
 * a bare CloudTrail record, or ``{"Records": [...]}`` as in a CloudTrail log file,
   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+* an SQS batch from the buffer queue (``{"Records": [{"eventSource": "aws:sqs", "messageId", "body"}]}``),
+  https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html - each body is one of the inputs above, or a
+  Lambda on-failure destination record (``{"requestContext": ..., "requestPayload": <original event>}``,
+  https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) replayed from the
+  dead-letter queue: its ``requestPayload`` is unwrapped and handled as the original event.
 
 What a record means (the watched calls, ``classify``) is the collection's contract, in
 ``plugins/module_utils/cloudtrail.py``; the Lambda package carries that file at the same import path.
@@ -15,6 +20,7 @@ What a record means (the watched calls, ``classify``) is the collection's contra
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,12 +54,30 @@ class Alarm:
 
 @dataclass(frozen=True)
 class Parsed:
-    """Normalised input: ``kind`` is "alarm", "records" (EventBridge or CloudTrail) or "unknown"."""
+    """Normalised input: ``kind`` is "alarm", "records" (EventBridge or CloudTrail), "sqs" or "unknown"."""
 
     kind: str
     alarm: Alarm | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SQS message of a batch: what its body is (``parsed``), or why it could not be read (``error``)."""
+
+    message_id: str
+    parsed: Parsed | None
+    error: str | None = None
+    excerpt: str = ""  # the start of an unreadable body, for the fallback email
+    unwrapped: int = 0  # how many on-failure destination records were unwrapped
+
+
+# SQS's largest message (1 MiB): a bigger body cannot have come through the queue and is not parsed.
+MAX_BODY_BYTES = 1_048_576
+EXCERPT_CHARS = 1000
+MAX_UNWRAP = 3
 
 
 # --------------------------------------------------------------------------- input parsing
@@ -113,15 +137,66 @@ def is_record(obj: Any) -> bool:
     return isinstance(obj, dict) and get(obj, "eventName") is not None and get(obj, "eventSource") is not None
 
 
+def is_sqs_batch(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(isinstance(r, dict) and get(r, "eventSource") == "aws:sqs" for r in records)
+    )
+
+
+def is_destination_record(obj: Any) -> bool:
+    """A Lambda on-failure destination record (the original event is its ``requestPayload``)."""
+    return isinstance(obj, dict) and isinstance(obj.get("requestContext"), dict) and "requestPayload" in obj
+
+
+def parse_message(record: dict[str, Any], index: int) -> Message:
+    """One SQS message: its body parsed (destination records unwrapped), or the reason it cannot be."""
+    message_id = clean(get(record, "messageId")) or f"message-{index}"
+    body = get(record, "body")
+    if not isinstance(body, str):
+        return Message(message_id, None, f"body is {type(body).__name__}, not text", repr(body)[:EXCERPT_CHARS])
+    excerpt = body[:EXCERPT_CHARS]
+    size = len(body.encode("utf-8", "replace"))
+    if size > MAX_BODY_BYTES:
+        return Message(message_id, None, f"oversized body: {size} bytes (over {MAX_BODY_BYTES})", excerpt)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        return Message(message_id, None, f"body is not JSON (truncated?): {exc}", excerpt)
+    unwrapped = 0
+    while is_destination_record(payload) and unwrapped < MAX_UNWRAP:
+        payload = payload["requestPayload"]
+        unwrapped += 1
+    if is_sqs_batch(payload):
+        return Message(message_id, None, "body is itself an SQS batch", excerpt, unwrapped)
+    parsed = parse_event(payload)
+    if parsed.kind == "unknown":
+        return Message(
+            message_id,
+            None,
+            "unrecognised body (neither an alarm, an EventBridge event nor a record)",
+            excerpt,
+            unwrapped,
+        )
+    return Message(message_id, parsed, None, "", unwrapped)
+
+
 def parse_event(event: Any) -> Parsed:
-    """Recognise which of the three inputs ``event`` is."""
+    """Recognise which of the inputs ``event`` is."""
     if not isinstance(event, dict):
         return Parsed(kind="unknown", source=type(event).__name__)
+    if is_sqs_batch(event):
+        messages = [parse_message(r, i) for i, r in enumerate(event["Records"])]
+        return Parsed(kind="sqs", source="sqs", messages=messages)
     if isinstance(get(event, "alarmData"), dict):
         return Parsed(kind="alarm", alarm=parse_alarm(event), source="cloudwatch-alarm")
     detail = event.get("detail")
-    if isinstance(detail, dict) and ("detail-type" in event or is_record(detail)):
-        return Parsed(kind="records", records=[detail] if is_record(detail) else [], source="eventbridge")
+    if isinstance(detail, dict) and is_record(detail):
+        return Parsed(kind="records", records=[detail], source="eventbridge")
+    # An EventBridge event whose detail is not a CloudTrail record (no eventSource/eventName) is not from our
+    # rule: "unknown", mailed as a fallback rather than ignored.
     if is_record(event):
         return Parsed(kind="records", records=[event], source="cloudtrail")
     records = event.get("Records")

@@ -1,18 +1,30 @@
 """Lambda entry point: parse the event, read live bucket state, assess, mail. I/O lives here only.
 
-``lambda_handler`` never raises except when the SNS publish itself fails (so Lambda retries and the
-on-failure destination catches it) or when the topic ARN is missing/invalid (nothing can be mailed).
-Any other failure publishes a fallback message with what is known. Log lines are JSON on stdout.
+Inputs (``events.parse_event``): a CloudWatch alarm action (alarm path), an EventBridge CloudTrail event or
+records (direct), and an SQS batch from the buffer queue (fast path; bodies are EventBridge events or Lambda
+on-failure destination records replayed from the dead-letter queue).
+
+Never lose an alert: ``lambda_handler`` raises only when the SNS publish itself fails (so Lambda retries and
+the dead-letter queue keeps the event) or when the topic ARN is missing/invalid (nothing can be mailed). For
+an SQS batch it returns ``{"batchItemFailures": [...]}`` naming exactly the messages whose email could not be
+published (they return to the queue, then go to the dead-letter queue). Any other failure publishes a
+fallback message with what is known. The dedup record (``dedup``, ``store``) keeps one CloudTrail event from
+being mailed twice by the two paths; when DynamoDB fails, the email goes out anyway. Log lines are JSON on
+stdout.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,13 +38,20 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_stat
 )
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
 
-from . import events, message
+from . import dedup, events, message, store
 from .events import Alarm
 
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
+TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}\Z")
+TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
 FULL_BLOCK = {flag: True for flag in exposure.PAB_FLAGS}
-MAX_DEDUP_LOOKUPS = 200
+# Bucket reads and dedup writes run in parallel on this many threads (boto3 clients are thread-safe).
+READ_WORKERS = 8
+# Time kept back from the function's timeout for the publish and the dedup writes after it.
+PUBLISH_RESERVE_SECONDS = 10.0
+# Below this many seconds left, a published digest's claims are not marked (they go stale instead).
+MARK_RESERVE_SECONDS = 2.0
+NOT_READ_IN_TIME = "state not read: the function's time ran out before this bucket could be read"
 
 ClientFactory = Callable[[str, str | None], Any]
 
@@ -41,19 +60,25 @@ class ConfigError(ValueError):
     """Invalid environment configuration; the message names the variable."""
 
 
+class PublishError(RuntimeError):
+    """Publishing to SNS failed: raised so Lambda retries and the on-failure destination keeps the event."""
+
+
 @dataclass(frozen=True)
 class Config:
     topic_arn: str
     topic_region: str
-    log_group: str | None
-    lookback_minutes: int
-    allowlist: tuple[str, ...]
-    allow_tag_key: str
-    allow_tag_value: str
-    remediate: bool
-    fast_path: bool
-    notifier_log_group: str
-    max_records: int
+    log_group: str | None = None
+    lookback_minutes: int = 15
+    allowlist: tuple[str, ...] = ()
+    allow_tag_key: str = ""
+    allow_tag_value: str = ""
+    remediate: bool = False
+    fast_path: bool = False
+    max_records: int = 1
+    dedup_table: str | None = None
+    dedup_ttl_days: int = dedup.DEFAULT_TTL_DAYS
+    region: str | None = None  # the function's own region (AWS_REGION): where the dedup table is
     account_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -102,9 +127,6 @@ def load_config(env: Mapping[str, str]) -> Config:
     log_group = (env.get("BUCKETGUARD_LOG_GROUP") or "").strip() or None
     if log_group and not LOG_GROUP_RE.match(log_group):
         raise ConfigError(f"BUCKETGUARD_LOG_GROUP is not a valid log group name: {log_group!r}")
-    notifier_group = (env.get("BUCKETGUARD_NOTIFIER_LOG_GROUP") or "").strip() or "/aws/lambda/bucketguard-notifier"
-    if not LOG_GROUP_RE.match(notifier_group):
-        raise ConfigError(f"BUCKETGUARD_NOTIFIER_LOG_GROUP is not a valid log group name: {notifier_group!r}")
     tag = (env.get("BUCKETGUARD_ALLOW_TAG") or "").strip() or "bucketguard:public=approved"
     if "=" not in tag or not tag.split("=", 1)[0].strip():
         raise ConfigError(f"BUCKETGUARD_ALLOW_TAG must look like key=value, got {tag!r}")
@@ -114,6 +136,9 @@ def load_config(env: Mapping[str, str]) -> Config:
         account_names = message.parse_account_names(env.get("BUCKETGUARD_ACCOUNT_NAMES"))
     except ValueError as exc:
         raise ConfigError(f"BUCKETGUARD_ACCOUNT_NAMES {exc}") from None
+    table = (env.get("BUCKETGUARD_DEDUP_TABLE") or "").strip() or None
+    if table and not TABLE_RE.match(table):
+        raise ConfigError(f"BUCKETGUARD_DEDUP_TABLE is not a valid DynamoDB table name: {table!r}")
     return Config(
         topic_arn=topic_arn,
         topic_region=topic_region,
@@ -124,9 +149,11 @@ def load_config(env: Mapping[str, str]) -> Config:
         allow_tag_value=tag_value,
         remediate=_bool(env, "BUCKETGUARD_REMEDIATE"),
         fast_path=_bool(env, "BUCKETGUARD_FAST_PATH"),
-        notifier_log_group=notifier_group,
         max_records=_int(env, "BUCKETGUARD_MAX_RECORDS", 10000, 1, 1_000_000),
         account_names=account_names,
+        dedup_table=table,
+        dedup_ttl_days=_int(env, "BUCKETGUARD_DEDUP_TTL_DAYS", dedup.DEFAULT_TTL_DAYS, 1, 3650),
+        region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip() or topic_region,
     )
 
 
@@ -135,10 +162,13 @@ def load_config(env: Mapping[str, str]) -> Config:
 
 def default_client_factory() -> ClientFactory:
     cache: dict[tuple[str, str | None], Any] = {}
+    lock = threading.Lock()  # boto3's default session is not thread-safe while it creates clients
 
     def factory(service: str, region: str | None) -> Any:
         key = (service, region)
-        if key not in cache:
+        with lock:
+            if key in cache:
+                return cache[key]
             import boto3  # imported lazily: no client, and no boto3 cost, at import time
             from botocore.config import Config as BotoConfig
 
@@ -190,48 +220,94 @@ def fetch_records(logs: Any, log_group: str, start: datetime, end: datetime, lim
         kwargs["nextToken"] = token
 
 
-def _log_mentions_event(text: Any, event_id: str) -> bool:
-    if not isinstance(text, str) or "{" not in text:
-        return False
-    payload = cloudtrail.load_json(text[text.index("{") :].strip())
-    return (
-        isinstance(payload, dict) and payload.get("bucketguard") == "reported" and payload.get("event_id") == event_id
-    )
-
-
-def already_reported(logs: Any, log_group: str, event_id: str, start: datetime, end: datetime) -> bool:
-    """Did the fast path log ``reported`` for this eventID? Any failure counts as "no" (mail it again)."""
-    try:
-        kwargs: dict[str, Any] = {
-            "logGroupName": log_group,
-            "startTime": _ms(start),
-            "endTime": _ms(end),
-            "filterPattern": f'{{ $.event_id = "{event_id}" }}',
-        }
-        for _ in range(10):
-            page = logs.filter_log_events(**kwargs)
-            if any(_log_mentions_event(item.get("message"), event_id) for item in page.get("events", [])):
-                return True
-            token = page.get("nextToken")
-            if not token:
-                return False
-            kwargs["nextToken"] = token
-    except Exception as exc:  # a lookup failure must not lose the alert
-        log("dedup_lookup_failed", event_id=event_id, error=error_code(exc))
-    return False
-
-
 # --------------------------------------------------------------------------- the pipeline
+
+_DEDUP_DISABLED_LOGGED = False
+
+
+def _log_dedup_disabled_once() -> None:
+    global _DEDUP_DISABLED_LOGGED
+    if not _DEDUP_DISABLED_LOGGED:
+        _DEDUP_DISABLED_LOGGED = True
+        log("dedup_disabled", reason="BUCKETGUARD_DEDUP_TABLE is not set: every change is mailed")
+
+
+@dataclass
+class MailResult:
+    """What ``Notifier.mail_changes`` did: ``status`` "published" or "deduplicated"."""
+
+    status: str
+    claims: list[dedup.Claim]
+    message_id: str | None = None
+    severity: str | None = None
+    deferred: list[Change] = dataclasses.field(default_factory=list)  # in flight elsewhere: retry later
+
+    def as_result(self) -> dict[str, Any]:
+        if self.status == "published":
+            return {"status": "published", "message_id": self.message_id, "severity": self.severity}
+        skipped = sum(1 for c in self.claims if c.outcome == dedup.ALREADY)
+        return {"status": "deduplicated", "skipped": skipped}
+
+
+class DigestPublishError(PublishError):
+    """The digest's publish failed (its claims were given back)."""
 
 
 class Notifier:
-    """One invocation's work, with injectable clients (tests pass moto-backed ones)."""
+    """One invocation's work, with injectable clients (tests pass moto-backed ones).
 
-    def __init__(self, config: Config, client: ClientFactory, now: Callable[[], datetime] | None = None):
+    ``deadline`` is a ``time.monotonic()`` value (from the Lambda context's remaining time): bucket reads
+    that have not finished ``PUBLISH_RESERVE_SECONDS`` before it are reported as unread.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        client: ClientFactory,
+        now: Callable[[], datetime] | None = None,
+        deadline: float | None = None,
+    ):
         self.config = config
-        self.client = client
+        lock = threading.Lock()
+
+        def locked(service: str, region: str | None) -> Any:
+            with lock:  # the factory may create a client: one thread at a time
+                return client(service, region)
+
+        self.client = locked
         self.now = now or (lambda: datetime.now(UTC))
+        self.deadline = deadline
+        self.token = uuid.uuid4().hex  # this invocation's claims
         self._account_pab: dict[str, tuple[Any, list[str]]] = {}
+        self._pab_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="bucketguard")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def time_left(self) -> float | None:
+        """Seconds left before the function's timeout, or None when unknown (tests, benchmark)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _claim_until(self) -> float | None:
+        """Claims may use at most half of the time left for work; the reads and the publish need the rest."""
+        left = self.time_left()
+        if left is None:
+            return None
+        return time.monotonic() + max(0.0, left - PUBLISH_RESERVE_SECONDS) / 2
+
+    def out_of_time(self) -> bool:
+        left = self.time_left()
+        return left is not None and left < PUBLISH_RESERVE_SECONDS
 
     def publish(self, note: message.Notification) -> str:
         sns = self.client("sns", self.config.topic_region)
@@ -244,16 +320,22 @@ class Notifier:
         log("published", severity=note.severity, subject=note.subject, message_id=response.get("MessageId"))
         return response.get("MessageId", "")
 
+    # ------------------------------------------------------------------ bucket state
+
+    def account_pab(self, account: str | None, region: str | None) -> tuple[Any, list[str]]:
+        with self._pab_lock:  # one read per account, whichever thread asks first
+            key = account or ""
+            if key not in self._account_pab:
+                errors: list[str] = []
+                value = read_account_pab(self.client("s3control", region), account, errors)
+                self._account_pab[key] = (value, errors)
+            return self._account_pab[key]
+
     def enrich(self, report: message.BucketReport) -> None:
         region = report.region or (report.changes[0].region if report.changes else None)
         if report.bucket is None:
             return
-        account = report.account_id or ""
-        if account not in self._account_pab:
-            errors: list[str] = []
-            value = read_account_pab(self.client("s3control", region), report.account_id, errors)
-            self._account_pab[account] = (value, errors)
-        account_pab, account_errors = self._account_pab[account]
+        account_pab, account_errors = self.account_pab(report.account_id, region)
         s3 = self.client("s3", region)
         state = read_bucket_state(s3, report.bucket, account_pab)
         if state.missing:
@@ -301,21 +383,137 @@ class Notifier:
         log("remediated", bucket=bucket, public_after=after["public"])
         return message.remediation_done(self.now(), after["public"])
 
-    def report_changes(self, changes: list[Change], alarm: Alarm | None, notes: list[str]) -> message.Notification:
-        reports = message.group_changes(changes)
-        for report in reports:
-            try:
-                self.enrich(report)
-            except Exception as exc:  # unknown state beats a lost alert
-                report.state_error = f"{type(exc).__name__}: {exc}"
-                log("enrich_failed", bucket=report.bucket, error=report.state_error)
+    def _enriched_copy(self, report: message.BucketReport) -> message.BucketReport:
+        copy = dataclasses.replace(report)  # the thread fills its own copy: a late thread changes nothing we mail
+        try:
+            self.enrich(copy)
+        except Exception as exc:  # unknown state beats a lost alert
+            copy.state_error = f"{type(exc).__name__}: {exc}"
+            log("enrich_failed", bucket=copy.bucket, error=copy.state_error)
+        return copy
+
+    def enrich_all(self, reports: list[message.BucketReport]) -> list[message.BucketReport]:
+        """Read every bucket's state in parallel; what is not read in time is reported as unread.
+
+        An unread bucket keeps the verdict of the request (a public request stays CRITICAL, "not confirmed").
+        """
+        if not reports:
+            return reports
+        futures = [self.pool().submit(self._enriched_copy, r) for r in reports]
+        left = self.time_left()
+        done, _ = wait(futures, timeout=None if left is None else max(0.0, left - PUBLISH_RESERVE_SECONDS))
+        out = []
+        for report, future in zip(reports, futures, strict=True):
+            if future in done:
+                out.append(future.result())
+                continue
+            future.cancel()
+            report.state_error = NOT_READ_IN_TIME
+            log("read_timeout", bucket=report.bucket, account=report.account_id)
+            out.append(report)
+        return out
+
+    def report_changes(
+        self, changes: list[Change], alarm: Alarm | None, notes: list[str], earlier: str | None = None
+    ) -> message.Notification:
+        reports = self.enrich_all(message.group_changes(changes))
         return message.build_message(
             reports,
             alarm=alarm,
             notes=notes,
             allow_tag=f"{self.config.allow_tag_key}={self.config.allow_tag_value}",
             account_names=self.config.account_names,
+            earlier=earlier,
         )
+
+    # ------------------------------------------------------------------ the dedup record
+
+    def claim_all(self, changes: list[Change], path: str) -> list[dedup.Claim]:
+        table = self.config.dedup_table
+        if not table:
+            _log_dedup_disabled_once()
+            return [dedup.Claim(c, dedup.record_id(c), dedup.DISABLED) for c in changes]
+        ddb = self.client("dynamodb", self.config.region)
+        now = self.now()
+        known = store.lookup(ddb, table, [i for i in map(dedup.record_id, changes) if i], log)
+        claim_until = self._claim_until()
+
+        def one(change: Change) -> dedup.Claim:
+            item_id = dedup.record_id(change)
+            if item_id in known:  # already mailed, or being mailed: no write needed
+                outcome = dedup.existing_outcome(known[item_id], now)
+                if outcome in (dedup.ALREADY, dedup.IN_FLIGHT):
+                    if outcome == dedup.ALREADY:
+                        log("dedup_skip", event_id=change.event_id, path=dedup.plain(known[item_id]).get("path"))
+                    return dedup.Claim(change, item_id, outcome, dedup.plain(known[item_id]))
+            if claim_until is not None and time.monotonic() > claim_until:
+                # No time left for the record: mail it without one (a duplicate beats silence).
+                log("dedup_unavailable", step="claim", event_id=change.event_id, error="no time left")
+                return dedup.Claim(change, item_id, dedup.UNAVAILABLE)
+            return store.claim(ddb, table, change, path, self.token, now, self.config.dedup_ttl_days, log)
+
+        return list(self.pool().map(one, changes))
+
+    def settle(self, claims: list[dedup.Claim], message_id: str | None, severity: str | None) -> None:
+        """After the publish: our claims become ``reported`` (message_id given) or are given back."""
+        owned = [c for c in claims if c.outcome == dedup.OWNED]
+        if not owned or not self.config.dedup_table:
+            return
+        ddb = self.client("dynamodb", self.config.region)
+        table, now = self.config.dedup_table, self.now()
+        skipped: list[dedup.Claim] = []
+
+        def work(claim: dedup.Claim) -> None:
+            left = self.time_left()
+            if left is not None and left < MARK_RESERVE_SECONDS:
+                # No time to record it: the claim goes stale in 5 minutes (mailed: a later path may mail it
+                # again; not mailed: the retry takes it over then).
+                skipped.append(claim)
+            elif message_id is not None:
+                store.mark_reported(ddb, table, claim, self.token, message_id, severity or "", now, log)
+            else:
+                store.release(ddb, table, claim, self.token, log)
+
+        list(self.pool().map(work, owned))
+        if skipped:
+            step = "reported" if message_id is not None else "release"
+            log("dedup_unavailable", step=step, changes=len(skipped), error="no time left")
+
+    def mail_changes(
+        self, changes: list[Change], alarm: Alarm | None, notes: list[str], path: str, defer_in_flight: bool
+    ) -> MailResult:
+        """Claim, leave out what was already mailed, build one digest, publish, record. Raises on a failed publish.
+
+        ``defer_in_flight``: changes another invocation is publishing right now are left out and returned in
+        ``deferred`` (the SQS message goes back to the queue); otherwise they are mailed too.
+        """
+        claims = self.claim_all(changes, path)
+        try:
+            deferred = [c.change for c in claims if defer_in_flight and c.outcome == dedup.IN_FLIGHT]
+            kept = [c.change for c in claims if c.mail and not (defer_in_flight and c.outcome == dedup.IN_FLIGHT)]
+            if not kept:
+                return MailResult("deduplicated", claims, deferred=deferred)
+            note = self.report_changes(kept, alarm, notes, dedup.earlier_line(claims))
+            try:
+                message_id = self.publish(note)
+            except Exception as exc:
+                log("publish_failed", error=error_code(exc), changes=len(kept))
+                raise DigestPublishError(f"could not publish to {self.config.topic_arn}: {exc}") from exc
+        except BaseException:
+            self.settle(claims, None, None)  # give the claims back: the retry mails
+            raise
+        self.settle(claims, message_id, note.severity)
+        log(
+            "reported",
+            path=path,
+            message_id=message_id,
+            severity=note.severity,
+            changes=len(kept),
+            already_mailed=sum(1 for c in claims if c.outcome == dedup.ALREADY),
+        )
+        return MailResult("published", claims, message_id, note.severity, deferred)
+
+    # ------------------------------------------------------------------ the inputs
 
     def handle_alarm(self, alarm: Alarm) -> dict[str, Any]:
         if alarm.state != "ALARM":
@@ -339,56 +537,142 @@ class Notifier:
         if truncated:
             notes.append(message.truncated_note(self.config.max_records))
         log("alarm_records", alarm=alarm.name, records=len(records), changes=len(changes), truncated=truncated)
-        if self.config.fast_path and changes:
-            kept = self._drop_reported(changes, start, end, home)
-            skipped = len(changes) - len(kept)
-            if skipped:
-                notes.append(message.skipped_note(skipped))
-            if changes and not kept:
-                log("alarm_all_reported", alarm=alarm.name, skipped=skipped)
-                return {"status": "deduplicated", "skipped": skipped}
-            changes = kept
         if not changes:
             note = message.build_no_records_message(alarm, notes)
             return {"status": "published", "message_id": self.publish(note), "severity": note.severity}
-        note = self.report_changes(changes, alarm, notes)
-        return {"status": "published", "message_id": self.publish(note), "severity": note.severity}
-
-    def _drop_reported(self, changes: list[Change], start: datetime, end: datetime, home: str | None) -> list[Change]:
-        """Leave out the changes the fast path already reported (one notifier per account: its log group
-        is in the home region, whatever region the change was made in)."""
-        kept = []
-        logs = self.client("logs", home)
-        for index, change in enumerate(changes):
-            if (
-                change.event_id
-                and index < MAX_DEDUP_LOOKUPS
-                and already_reported(logs, self.config.notifier_log_group, change.event_id, start, end)
-            ):
-                log("dedup_skip", event_id=change.event_id)
-                continue
-            kept.append(change)
-        return kept
+        result = self.mail_changes(changes, alarm, notes, dedup.ALARM, defer_in_flight=False)
+        if result.status == "deduplicated":
+            log("alarm_all_reported", alarm=alarm.name, skipped=len(changes))
+        return result.as_result()
 
     def handle_records(self, records: list[dict[str, Any]], source: str) -> dict[str, Any]:
         changes = cloudtrail.classify_all(records, self.config.allow_tag)
         if not changes:
             log("records_ignored", source=source, records=len(records))
             return {"status": "ignored", "reason": "no exposure-changing record"}
-        note = self.report_changes(changes, None, [])
-        message_id = self.publish(note)
-        if source == "eventbridge":
+        return self.mail_changes(changes, None, [], dedup.FAST, defer_in_flight=False).as_result()
+
+    def handle_batch(self, messages: list[events.Message], raw: Any) -> dict[str, Any]:
+        """An SQS batch: one digest per account, alarms one by one, unreadable bodies in one fallback email.
+
+        Returns ``{"batchItemFailures": [...]}`` with exactly the messages whose alert was not published.
+        """
+        failures: set[str] = set()
+        emails = 0
+        # Alarm events (replayed from the dead-letter queue): one email each, as if invoked directly.
+        for msg in messages:
+            if msg.parsed is not None and msg.parsed.kind == "alarm" and msg.parsed.alarm is not None:
+                alarm = msg.parsed.alarm
+                ok, mailed = self._guarded(lambda a=alarm: self.handle_alarm(a), raw_for(msg, raw), alarm)
+                emails += mailed
+                if not ok:
+                    failures.add(msg.message_id)
+        # Records: the changes of every message, each CloudTrail event once, grouped by account.
+        owners: dict[str, set[str]] = {}  # dedup key -> the messages that carried that CloudTrail event
+        key_of: dict[int, str] = {}
+        by_account: dict[str, list[Change]] = {}
+        ignored = 0
+        for msg in messages:
+            if msg.parsed is None or msg.parsed.kind != "records":
+                continue
+            changes = cloudtrail.classify_all(msg.parsed.records)
+            ignored += not changes
             for change in changes:
-                if change.event_id:
-                    log(
-                        "reported",
-                        event_id=change.event_id,
-                        event_name=change.event_name,
-                        bucket=change.bucket,
-                        severity=note.severity,
-                        message_id=message_id,
-                    )
-        return {"status": "published", "message_id": message_id, "severity": note.severity}
+                key = dedup.record_id(change) or f"{msg.message_id}/{id(change)}"  # no eventID: its own key
+                if key not in owners:
+                    owners[key] = set()
+                    key_of[id(change)] = key
+                    by_account.setdefault(change.account_id or "unknown", []).append(change)
+                owners[key].add(msg.message_id)
+
+        def owners_of(change: Change) -> set[str]:
+            return owners[key_of[id(change)]]
+
+        for account in sorted(by_account):
+            changes = by_account[account]
+            ids = {m for c in changes for m in owners_of(c)}
+            if self.out_of_time():  # carried into the next batch, never dropped
+                log("batch_deferred", account=account, changes=len(changes), reason="no time left")
+                failures |= ids
+                continue
+            try:
+                result = self.mail_changes(changes, None, [], dedup.FAST, defer_in_flight=True)
+                emails += result.status == "published"
+                for change in result.deferred:
+                    failures |= owners_of(change)
+            except DigestPublishError:
+                failures |= ids
+            except Exception as exc:  # a bug or an unexpected failure: the raw records in a fallback email
+                log(
+                    "digest_failed",
+                    account=account,
+                    error=f"{type(exc).__name__}: {exc}",
+                    trace=traceback.format_exc(limit=5),
+                )
+                event = {"account": account, "records": [c.record for c in changes]}
+                note = message.build_fallback_message(f"{type(exc).__name__}: {exc}", event, account=account)
+                try:
+                    self.publish(note)
+                    emails += 1
+                except Exception as publish_exc:
+                    log("publish_failed", error=error_code(publish_exc), account=account)
+                    failures |= ids
+        # Bodies that could not be read: one fallback email for all of them, with their message ids.
+        broken = [m for m in messages if m.error is not None]
+        if broken:
+            event = {
+                "unreadable_messages": [
+                    {"messageId": m.message_id, "error": m.error, "body_start": m.excerpt} for m in broken
+                ]
+            }
+            error = f"{len(broken)} message(s) of the buffer queue could not be read: {broken[0].error}"
+            note = message.build_fallback_message(error, event, severity_=message.WARNING)
+            try:
+                self.publish(note)
+                emails += 1
+            except Exception as exc:
+                log("publish_failed", error=error_code(exc), messages=len(broken))
+                failures |= {m.message_id for m in broken}
+        log(
+            "batch",
+            messages=len(messages),
+            accounts=len(by_account),
+            ignored=ignored,
+            unreadable=len(broken),
+            emails=emails,
+            failures=len(failures),
+        )
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in sorted(failures)]}
+
+    def _guarded(self, work: Callable[[], dict[str, Any]], raw: Any, alarm: Alarm | None) -> tuple[bool, int]:
+        """Run one alarm's work; a failure other than the publish ends in a fallback email. (published?, emails)"""
+        try:
+            result = work()
+            return True, int(result.get("status") == "published")
+        except DigestPublishError:
+            return False, 0
+        except Exception as exc:
+            log("processing_failed", error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc(limit=5))
+            note = message.build_fallback_message(
+                f"{type(exc).__name__}: {exc}", raw, alarm, account=_account_hint(raw)
+            )
+            try:
+                self.publish(note)
+                return True, 1
+            except Exception as publish_exc:
+                log("publish_failed", error=error_code(publish_exc))
+                return False, 0
+
+
+def raw_for(msg: events.Message, raw: Any) -> Any:
+    """The original event of one SQS message (for a fallback email)."""
+    for record in raw.get("Records", []) if isinstance(raw, dict) else []:
+        if isinstance(record, dict) and record.get("messageId") == msg.message_id:
+            body = cloudtrail.load_json(record.get("body"))
+            while events.is_destination_record(body):
+                body = body["requestPayload"]
+            return body
+    return None
 
 
 def _account_hint(event: Any) -> str | None:
@@ -400,17 +684,35 @@ def _account_hint(event: Any) -> str | None:
     return None
 
 
+def deadline_from(context: Any) -> float | None:
+    """A ``time.monotonic()`` deadline from the Lambda context's remaining time; None without one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        return time.monotonic() + float(remaining()) / 1000.0
+    except (TypeError, ValueError):
+        return None
+
+
 def process(
-    event: Any, env: Mapping[str, str], client: ClientFactory, now: Callable[[], datetime] | None = None
+    event: Any,
+    env: Mapping[str, str],
+    client: ClientFactory,
+    now: Callable[[], datetime] | None = None,
+    context: Any = None,
 ) -> Any:
     """The whole invocation; separated from lambda_handler for tests and the benchmark."""
     topic_arn, topic_region = topic_from_env(env)  # no topic, nothing to mail: raise
     parsed: events.Parsed | None = None
+    notifier: Notifier | None = None
     try:
         config = load_config(env)
-        notifier = Notifier(config, client, now)
+        notifier = Notifier(config, client, now, deadline_from(context))
         parsed = events.parse_event(event)
-        log("received", kind=parsed.kind, source=parsed.source)
+        log("received", kind=parsed.kind, source=parsed.source, messages=len(parsed.messages) or None)
+        if parsed.kind == "sqs":
+            return notifier.handle_batch(parsed.messages, event)
         if parsed.kind == "alarm" and parsed.alarm is not None:
             return notifier.handle_alarm(parsed.alarm)
         if parsed.kind == "records":
@@ -425,20 +727,24 @@ def process(
         note = message.build_fallback_message(
             f"{type(exc).__name__}: {exc}", event, alarm, account=_account_hint(event)
         )
-    fallback = Notifier(
-        Config(topic_arn, topic_region, None, 15, (), "", "", False, False, "", 1),
-        client,
-        now,
-    )
+        if events.is_sqs_batch(event):
+            # The batch itself could not be handled: mail what is known, and give every message back to the
+            # queue (after 5 receives it goes to the dead-letter queue, whose alarm someone answers).
+            try:
+                Notifier(Config(topic_arn, topic_region), client, now).publish(note)
+            except Exception as publish_exc:
+                log("publish_failed", error=error_code(publish_exc))
+            ids = [r.get("messageId") for r in event["Records"] if isinstance(r.get("messageId"), str)]
+            return {"batchItemFailures": [{"itemIdentifier": i} for i in ids]}
+    finally:
+        if notifier is not None:
+            notifier.close()
+    fallback = Notifier(Config(topic_arn, topic_region), client, now)
     try:
         return {"status": "fallback", "message_id": fallback.publish(note), "severity": note.severity}
     except Exception as exc:
         log("publish_failed", error=error_code(exc))
         raise PublishError(f"could not publish to {topic_arn}: {exc}") from exc
-
-
-class PublishError(RuntimeError):
-    """Publishing to SNS failed: raised so Lambda retries and the on-failure destination keeps the event."""
 
 
 _CLIENTS: ClientFactory | None = None
@@ -449,16 +755,12 @@ def lambda_handler(event: Any, context: Any = None) -> Any:
     if _CLIENTS is None:
         _CLIENTS = default_client_factory()
     started = time.perf_counter()
-    result = process(event, os.environ, _CLIENTS)
-    log("done", status=result.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+    result = process(event, os.environ, _CLIENTS, context=context)
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    log(
+        "done",
+        status=result.get("status") if isinstance(result, dict) else None,
+        batch_item_failures=None if failures is None else len(failures),
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
     return result
-
-
-def iter_reported_ids(lines: Iterable[str]) -> list[str]:
-    """event_ids in ``reported`` log lines (used by tests and by operators grepping logs)."""
-    out = []
-    for line in lines:
-        payload = cloudtrail.load_json(line[line.index("{") :]) if "{" in line else None
-        if isinstance(payload, dict) and payload.get("bucketguard") == "reported":
-            out.append(str(payload.get("event_id")))
-    return out

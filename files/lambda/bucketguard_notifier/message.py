@@ -53,6 +53,7 @@ SUBJECT_MAX = 99
 BODY_MAX_BYTES = 200_000
 MAX_BUCKETS_IN_BODY = 20
 MAX_CHANGES_PER_BUCKET = 10
+MAX_SUMMARY_LINES = 1000
 ACCOUNT_LEVEL = "(account-level)"
 FIELD_MAX = 200
 REASON_MAX = 1000
@@ -577,7 +578,7 @@ def _report_section(
     lines.append("")
     lines.append("What to do:")
     lines.extend(_next_steps(report, sev, allow_tag))
-    # The console link points at the latest call: the one that made this email.
+    # The links point at the latest change: the event that triggered this email.
     lines.extend(f"  {link}" for link in _links(report, report.changes[-1] if report.changes else None))
     lines.append("")
     return lines
@@ -672,15 +673,27 @@ def headline(reports: list[BucketReport]) -> str:
     return f"bucketguard: exposure-relevant changes to {_join(parts)}. Public now and not allow-listed: {public}."
 
 
+def _summary_line(report: BucketReport) -> str:
+    """One line for a bucket beyond MAX_BUCKETS_IN_BODY: its verdict and how many changes it had."""
+    title = f"s3://{bucket_label(report.bucket)}" if report.bucket else "account-level"
+    where = f"account {safe(report.account_id or 'unknown', 40)}, region {safe(report.region or 'n/a', 30)}"
+    return f"  - {severity(report)}: {title} ({where}): {plural(len(report.changes), 'change')}"
+
+
 def build_message(
     reports: list[BucketReport],
     alarm: Alarm | None = None,
     notes: list[str] | None = None,
     allow_tag: str = DEFAULT_ALLOW_TAG,
     account_names: Mapping[str, str] | None = None,
+    earlier: str | None = None,
 ) -> Notification:
     """One digest for all reports, most severe bucket first. ``allow_tag`` (``key=value``) is named where the email
-    suggests allow-listing; ``account_names`` (id -> name) are shown beside the account ids."""
+    suggests allow-listing; ``account_names`` (id -> name) are shown beside the account ids.
+
+    ``earlier`` is one line about changes in this window that were already mailed (``dedup.earlier_line``):
+    shown once, never as new changes.
+    """
     reports = sorted(reports, key=_rank)
     top = reports[0]
     sev = severity(top)
@@ -689,6 +702,7 @@ def build_message(
         headline(reports),
         *_alarm_lines(alarm),
         *(safe(note, REASON_MAX) for note in notes or []),
+        *([safe(earlier, REASON_MAX)] if earlier else []),
         "",
     ]
     for report in reports[:MAX_BUCKETS_IN_BODY]:
@@ -696,6 +710,10 @@ def build_message(
     if len(reports) > MAX_BUCKETS_IN_BODY:
         rest = reports[MAX_BUCKETS_IN_BODY:]
         lines.append(f"... and {len(rest)} more: " + ", ".join(bucket_label(r.bucket) for r in rest[:50]))
+        # Every bucket of the digest is listed with its verdict, one line each (the storm case).
+        lines.extend(_summary_line(r) for r in rest[:MAX_SUMMARY_LINES])
+        if len(rest) > MAX_SUMMARY_LINES:
+            lines.append(f"  ... {len(rest) - MAX_SUMMARY_LINES} more not listed (size limit)")
     raw = [c.record for r in reports for c in r.changes]
     regions = sorted({r.region for r in reports if r.region})
     attributes = {

@@ -71,7 +71,7 @@ def aws(monkeypatch):
 
 
 def env(topic, **extra):
-    base = {"BUCKETGUARD_TOPIC_ARN": topic, "BUCKETGUARD_LOG_GROUP": TRAIL_GROUP}
+    base = {"BUCKETGUARD_TOPIC_ARN": topic, "BUCKETGUARD_LOG_GROUP": TRAIL_GROUP, "AWS_REGION": REGION}
     return {**base, **{f"BUCKETGUARD_{k.upper()}": v for k, v in extra.items()}}
 
 
@@ -328,15 +328,24 @@ def test_max_records_bounds_the_fetch(aws):
     assert "BUCKETGUARD_" not in mail["body"]
 
 
-def test_eventbridge_fast_path_mails_and_logs_reported(aws, capsys):
+def test_eventbridge_fast_path_mails_and_records_reported(aws):
     make_bucket(aws["s3"], "bg-site", policy=PUBLIC_POLICY, pab=OFF)
+    table = make_table()
     event = load("events/eventbridge-put-bucket-policy.json")
     event["detail"]["recipientAccountId"] = ACCOUNT
-    result = run(event, env(aws["topic"]))
+    result = run(event, env(aws["topic"], **dedup_env(table)))
     assert result["severity"] == "CRITICAL"
     assert len(sent(aws["topic"])) == 1
-    lines = capsys.readouterr().out.splitlines()
-    assert handler.iter_reported_ids(lines) == [event["detail"]["eventID"]]
+    (item,) = table_items(table)
+    event_id = event["detail"]["eventID"]
+    assert item["id"].startswith(f"{event_id}#") and len(item["id"]) == len(event_id) + 17
+    assert item["status"] == "reported"
+    assert item["path"] == "fast"
+    assert item["message_id"] == result["message_id"]
+    assert (item["bucket"], item["account"], item["event_name"]) == ("bg-site", ACCOUNT, "PutBucketPolicy")
+    assert item["severity"] == "CRITICAL"
+    ttl = int(item["expires_at"]) - int(NOW.timestamp())
+    assert ttl == 30 * 86400
 
 
 def test_eventbridge_failed_call_is_not_mailed(aws):
@@ -344,6 +353,228 @@ def test_eventbridge_failed_call_is_not_mailed(aws):
     event["detail"]["errorCode"] = "AccessDenied"
     assert run(event, env(aws["topic"]))["status"] == "ignored"
     assert sent(aws["topic"]) == []
+
+
+def make_table(name="bucketguard-reported", region=REGION):
+    """The dedup table as the shared design makes it (partition key id, on demand, TTL expires_at)."""
+    ddb = boto3.client("dynamodb", region_name=region)
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    return name
+
+
+def dedup_env(table):
+    return {"dedup_table": table}
+
+
+def table_items(table, region=REGION):
+    ddb = boto3.client("dynamodb", region_name=region)
+    items = ddb.scan(TableName=table)["Items"]
+    return sorted(({k: next(iter(v.values())) for k, v in item.items()} for item in items), key=lambda i: i["id"])
+
+
+def eventbridge(rec):
+    return {"version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3", "detail": rec}
+
+
+def test_alarm_path_skips_events_reported_by_fast_path(aws):
+    """Issue 15.3: an event mailed by the fast path is not mailed again by the alarm path; one line says so."""
+    table = make_table()
+    make_bucket(aws["s3"], "bg-x", pab=OFF)
+    make_bucket(aws["s3"], "bg-y", pab=OFF)
+    seen = record("DeleteBucketPolicy", "bg-x", event_id="seen")
+    run(eventbridge(seen), env(aws["topic"], **dedup_env(table)))
+    put_trail(aws["logs"], [seen, record("DeleteBucketPolicy", "bg-y", event_id="new-y")])
+    run(alarm_event(), env(aws["topic"], fast_path="true", **dedup_env(table)))
+    first, second = sent(aws["topic"])
+    assert "s3://bg-x" in first["body"]
+    assert "s3://bg-y" in second["body"]
+    assert "s3://bg-x" not in second["body"]
+    assert "event: seen" not in second["body"]
+    lines = [line for line in second["body"].splitlines() if "already mailed" in line]
+    assert lines == ["earlier in this window: 1 change was already mailed (event ids seen)"]
+    assert "#/events/new-y" in second["body"]
+    assert {i["id"].split("#")[0]: i["path"] for i in table_items(table)} == {"seen": "fast", "new-y": "alarm"}
+
+
+def test_fast_path_skips_events_reported_by_alarm_path(aws):
+    """Either path first: the EventBridge event arriving after the alarm path mailed it is not mailed again."""
+    table = make_table()
+    make_bucket(aws["s3"], "bg-x", pab=OFF)
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="late")
+    put_trail(aws["logs"], [rec])
+    run(alarm_event(), env(aws["topic"], **dedup_env(table)))
+    result = run(eventbridge(rec), env(aws["topic"], **dedup_env(table)))
+    assert result == {"status": "deduplicated", "skipped": 1}
+    assert len(sent(aws["topic"])) == 1
+
+
+def test_lock_down_after_mailed_exposure_lists_only_the_lock_down(aws):
+    """The demo's case (issue 15.3): CRITICAL for two loosening events, then the lock-down alone, linked."""
+    table = make_table()
+    on = dict.fromkeys(OFF, True)
+    make_bucket(aws["s3"], "bg-demo", policy=PUBLIC_POLICY, pab=OFF)
+    loosen = [
+        record(
+            "PutBucketPublicAccessBlock",
+            "bg-demo",
+            {"PublicAccessBlockConfiguration": OFF},
+            "ev-1",
+            "2025-03-01T10:01:00Z",
+        ),
+        record("PutBucketPolicy", "bg-demo", {"bucketPolicy": PUBLIC_POLICY}, "ev-2", "2025-03-01T10:02:00Z"),
+    ]
+    for rec in loosen:
+        run(eventbridge(rec), env(aws["topic"], **dedup_env(table)))
+    aws["s3"].put_public_access_block(Bucket="bg-demo", PublicAccessBlockConfiguration=on)
+    lock = record(
+        "PutBucketPublicAccessBlock", "bg-demo", {"PublicAccessBlockConfiguration": on}, "ev-3", "2025-03-01T10:03:00Z"
+    )
+    put_trail(aws["logs"], [*loosen, lock])
+    run(alarm_event(), env(aws["topic"], fast_path="true", **dedup_env(table)))
+    mails = sent(aws["topic"])
+    assert [m["subject"].split(" ")[0] for m in mails] == ["[PUBLIC]", "[PUBLIC]", "[INFO]"]
+    last = mails[-1]["body"]
+    assert "event: ev-3" in last
+    assert "event: ev-1" not in last and "event: ev-2" not in last
+    assert "[loosens]" not in last
+    assert "earlier in this window: 2 changes were already mailed (event ids ev-1, ev-2)" in last
+    assert "#/events/ev-3" in last and "#/events/ev-1" not in last
+
+
+def test_alarm_path_all_reported_sends_nothing(aws):
+    table = make_table()
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="seen")
+    run(eventbridge(rec), env(aws["topic"], **dedup_env(table)))
+    put_trail(aws["logs"], [rec])
+    assert run(alarm_event(), env(aws["topic"], fast_path="true", **dedup_env(table))) == {
+        "status": "deduplicated",
+        "skipped": 1,
+    }
+    assert len(sent(aws["topic"])) == 1
+
+
+def test_forged_log_line_or_record_cannot_suppress_the_alert(aws):
+    """Issue 14.5: the old log line counts for nothing; a record with the real eventID but other content has
+    another id."""
+    from bucketguard_notifier import dedup
+    from bucketguard_notifier.handler import cloudtrail
+
+    table = make_table()
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="real")
+    _notifier_log("real")  # the forgery that used to work
+    forged = cloudtrail.classify({**rec, "requestParameters": {**rec["requestParameters"], "bucketName": "bg-other"}})
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=table, Item={"id": {"S": dedup.record_id(forged)}, "status": {"S": "reported"}}
+    )
+    put_trail(aws["logs"], [rec])
+    run(alarm_event(), env(aws["topic"], fast_path="true", **dedup_env(table)))
+    (mail,) = sent(aws["topic"])
+    assert "s3://bg-x" in mail["body"]
+    assert "already mailed" not in mail["body"]
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "AccessDeniedException", "ServiceUnavailable"]
+)
+def test_dedup_unavailable_mails_anyway_and_logs(aws, capsys, code):
+    table = make_table()
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="mine")
+    put_trail(aws["logs"], [rec])
+    factory = failing("dynamodb", code=code)
+    result = process(alarm_event(), env(aws["topic"], **dedup_env(table)), factory, now=lambda: NOW)
+    assert result["status"] == "published"
+    assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "dedup_unavailable" in line]
+    assert [line["step"] for line in logged] == ["lookup", "claim"]
+    assert {line["error"] for line in logged} == {code}
+    assert logged[1]["event_id"] == "mine"
+
+
+def test_missing_table_mails_anyway(aws, capsys):
+    put_trail(aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="mine")])
+    run(alarm_event(), env(aws["topic"], dedup_table="no-such-table"))
+    assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
+    assert '"error": "ResourceNotFoundException"' in capsys.readouterr().out
+
+
+def test_no_table_mails_everything_and_says_so_once(aws, capsys, monkeypatch):
+    monkeypatch.setattr(handler, "_DEDUP_DISABLED_LOGGED", False)
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="twice")
+    run(eventbridge(rec), env(aws["topic"]))
+    run(eventbridge(rec), env(aws["topic"]))
+    assert len(sent(aws["topic"])) == 2
+    assert capsys.readouterr().out.count('"bucketguard": "dedup_disabled"') == 1
+
+
+def test_publish_failure_gives_the_claim_back_so_the_retry_mails(aws):
+    table = make_table()
+    rec = record("DeleteBucketPolicy", "bg-x", event_id="retry-me")
+    missing_topic = aws["topic"].replace("bucketguard-alerts", "gone")
+    with pytest.raises(PublishError):
+        run(eventbridge(rec), env(missing_topic, **dedup_env(table)))
+    assert table_items(table) == []
+    assert run(eventbridge(rec), env(aws["topic"], **dedup_env(table)))["status"] == "published"
+    assert [i["status"] for i in table_items(table)] == ["reported"]
+
+
+def test_stale_claim_is_taken_over_and_fresh_claim_is_mailed_anyway(aws):
+    """A claim left pending by a crashed invocation: after 5 minutes it is taken over; before, the direct
+    paths mail anyway (a duplicate beats silence)."""
+    from bucketguard_notifier import dedup
+    from bucketguard_notifier.handler import cloudtrail
+
+    table = make_table()
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    fresh = record("DeleteBucketPolicy", "bg-x", event_id="fresh")
+    stale = record("DeleteBucketPolicy", "bg-y", event_id="stale")
+    for rec, age in ((fresh, 60), (stale, 301)):
+        ddb.put_item(
+            TableName=table,
+            Item={
+                "id": {"S": dedup.record_id(cloudtrail.classify(rec))},
+                "status": {"S": "pending"},
+                "token": {"S": "crashed"},
+                "claimed_at": {"N": str(int(NOW.timestamp()) - age)},
+            },
+        )
+    put_trail(aws["logs"], [fresh, stale])
+    run(alarm_event(), env(aws["topic"], **dedup_env(table)))
+    body = sent(aws["topic"])[0]["body"]
+    assert "s3://bg-x" in body and "s3://bg-y" in body
+    status = {i["id"].split("#")[0]: (i["status"], i["token"]) for i in table_items(table)}
+    assert status["fresh"] == ("pending", "crashed")  # not ours: left for its owner (or to go stale)
+    assert status["stale"][0] == "reported" and status["stale"][1] != "crashed"
+
+
+def failing(service, code="AccessDenied", prefixes=("",)):
+    """A client factory whose ``service`` client fails every call starting with one of ``prefixes``."""
+    factory = clients()
+    from botocore.exceptions import ClientError
+
+    class Failing:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            if name.startswith(prefixes) and not name.startswith(("_", "meta", "exceptions")):
+
+                def fail(**_):
+                    raise ClientError({"Error": {"Code": code, "Message": "injected"}}, name)
+
+                return fail
+            return getattr(self.real, name)
+
+    def wrapped(svc, region):
+        client = factory(svc, region)
+        return Failing(client) if svc == service else client
+
+    return wrapped
 
 
 def _notifier_log(line_event_id, region=REGION):
@@ -359,48 +590,6 @@ def _notifier_log(line_event_id, region=REGION):
             {"timestamp": int((NOW - timedelta(minutes=1)).timestamp() * 1000), "message": message + "\n"},
         ],
     )
-
-
-def test_alarm_path_skips_events_reported_by_fast_path(aws):
-    make_bucket(aws["s3"], "bg-x", pab=OFF)
-    make_bucket(aws["s3"], "bg-y", pab=OFF)
-    put_trail(
-        aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="seen"), record("DeleteBucketPolicy", "bg-y")]
-    )
-    _notifier_log("seen")
-    run(alarm_event(), env(aws["topic"], fast_path="true"))
-    (mail,) = sent(aws["topic"])
-    assert "s3://bg-y" in mail["body"]
-    assert "s3://bg-x" not in mail["body"]
-    assert "1 change was already mailed by the fast path and left out here." in mail["body"]
-
-
-def test_alarm_path_all_reported_sends_nothing(aws):
-    put_trail(aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="seen")])
-    _notifier_log("seen")
-    assert run(alarm_event(), env(aws["topic"], fast_path="true"))["status"] == "deduplicated"
-    assert sent(aws["topic"]) == []
-
-
-def test_dedup_checks_event_id_really_matches(aws):
-    """Emulators ignore filter patterns: a log line for another event must not count."""
-    put_trail(aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="mine")])
-    _notifier_log("someone-else")
-    run(alarm_event(), env(aws["topic"], fast_path="true"))
-    assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
-
-
-def test_dedup_lookup_failure_means_mail_it(aws):
-    put_trail(aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="mine")])  # no notifier log group at all
-    run(alarm_event(), env(aws["topic"], fast_path="true"))
-    assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
-
-
-def test_fast_path_off_does_not_dedup(aws):
-    put_trail(aws["logs"], [record("DeleteBucketPolicy", "bg-x", event_id="seen")])
-    _notifier_log("seen")
-    run(alarm_event(), env(aws["topic"]))
-    assert "s3://bg-x" in sent(aws["topic"])[0]["body"]
 
 
 def test_enrichment_failure_publishes_fallback(aws):
@@ -496,13 +685,26 @@ def test_load_config_defaults_and_errors():
         False,
     )
     assert (config.allow_tag_key, config.allow_tag_value) == ("bucketguard:public", "approved")
-    assert config.notifier_log_group == NOTIFIER_GROUP
+    assert (config.dedup_table, config.dedup_ttl_days) == (None, 30)
+    assert config.region == "eu-west-3"  # no AWS_REGION: the topic's
+    config = load_config(
+        {
+            "BUCKETGUARD_TOPIC_ARN": topic,
+            "BUCKETGUARD_DEDUP_TABLE": "bucketguard-reported",
+            "BUCKETGUARD_DEDUP_TTL_DAYS": "7",
+            "AWS_REGION": "eu-central-1",
+        }
+    )
+    assert (config.dedup_table, config.dedup_ttl_days, config.region) == ("bucketguard-reported", 7, "eu-central-1")
     for name, value in [
         ("BUCKETGUARD_REMEDIATE", "yes"),
         ("BUCKETGUARD_FAST_PATH", "1"),
         ("BUCKETGUARD_MAX_RECORDS", "0"),
         ("BUCKETGUARD_ALLOW_TAG", "novalue"),
         ("BUCKETGUARD_LOG_GROUP", "bad group name!"),
+        ("BUCKETGUARD_DEDUP_TABLE", "no spaces"),
+        ("BUCKETGUARD_DEDUP_TABLE", "ab"),
+        ("BUCKETGUARD_DEDUP_TTL_DAYS", "0"),
     ]:
         with pytest.raises(ConfigError, match=name):
             load_config({"BUCKETGUARD_TOPIC_ARN": topic, name: value})

@@ -139,3 +139,30 @@ def test_access_point_change_without_bucket_is_not_called_account_level():
     assert note.subject == "[WARNING] access point bg-public-ap changed (111122223333 eu-west-3)"
     assert "names an access point, not a bucket" in note.body
     assert "every bucket in the account" not in note.body
+
+
+def test_digest_lists_every_bucket_beyond_the_cap_with_its_verdict():
+    """The storm case: buckets beyond MAX_BUCKETS_IN_BODY each get one line with severity and change count."""
+    public = [
+        BucketReport("111122223333", "eu-west-3", f"pub-{i:02d}", [classify(OWN[4])] * 3, assessment=PUBLIC)
+        for i in range(22)
+    ]
+    private = [
+        BucketReport("111122223333", "eu-west-3", f"priv-{i:02d}", [classify(OWN[6])], assessment=PRIVATE)
+        for i in range(5)
+    ]
+    body = build_message(public + private).body
+    summary = [line for line in body.splitlines() if line.startswith("  - ") and line.endswith((" change", " changes"))]
+    assert summary[:2] == [
+        f"  - CRITICAL: s3://pub-{i:02d} (account 111122223333, region eu-west-3): 3 changes" for i in (20, 21)
+    ]
+    assert summary[2:] == [
+        f"  - INFO: s3://priv-{i:02d} (account 111122223333, region eu-west-3): 1 change" for i in range(5)
+    ]
+
+
+def test_earlier_line_is_one_line_after_the_notes():
+    note = build_message([report(4, PUBLIC)], notes=["a note"], earlier="earlier in this window: 2 change(s)\nX")
+    lines = note.body.splitlines()
+    assert lines[1] == "a note"
+    assert lines[2] == "earlier in this window: 2 change(s)\\nX"  # escaped: it stays one line

@@ -260,7 +260,6 @@ def test_judged_exactly_as_the_notifier_judges() -> None:
         allow_tag_value="approved",
         remediate=False,
         fast_path=False,
-        notifier_log_group="/aws/lambda/bucketguard-notifier",
         max_records=10,
     )
     notifier = Notifier(config, lambda service, region: fake)
