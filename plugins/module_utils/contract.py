@@ -312,7 +312,9 @@ def host_problems(host: str, hv: Any) -> list[str]:
 
     def get(name: str, default: Any = None) -> Any:
         try:
-            return hv.get(name, default)
+            value = hv.get(name, default)
+            str(value)  # Ansible may hand back an undefined value that only fails when it is used
+            return value
         except Exception as exc:  # an undefined or broken template in the inventory
             return _Broken(str(exc))
 
