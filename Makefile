@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit faults molecule molecule-all awx fleet live-test audit test demo bench bench-load emulators-up emulators-down clean build
+.PHONY: help setup lint unit faults molecule molecule-all awx fleet live-test bad-input audit test demo bench bench-load emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 
 live-test: setup ## Live smoke test: LocalStack by default; BUCKETGUARD_LIVE=aws BUCKETGUARD_LIVE_ACCOUNT=... for a sandbox (README)
 	pytest -q -m live tests/live
+
+bad-input: setup ## Every row of docs/bad-input.yml through deploy.yml: refused before any AWS call (no emulator)
+	pytest -q -m bad_input tests/bad_input
 
 audit: setup ## The audit playbook on LocalStack (verdicts, since last time) and its report in headless Chromium
 	pytest -q -m audit tests/audit

@@ -45,6 +45,8 @@ stage "lint: ansible-lint (production)" ansible-lint --offline -q
 stage "unit: pytest" pytest -q tests/unit
 # The notifier under injected faults, moto in-process (no server): "faults injected: N, alerts lost: 0".
 stage "faults: notifier fault injection (moto in-process)" pytest -q tests/faults
+# Needs no emulator: every row of docs/bad-input.yml is refused before any AWS call (endpoint on a closed port).
+stage "bad input: docs/bad-input.yml through deploy.yml" pytest -q -m bad_input tests/bad_input
 # The LocalStack-backed suites share the one LocalStack started above.
 stage "awx: ansible-runner + ansible-builder" pytest -q -m awx tests/awx
 stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests/fleet

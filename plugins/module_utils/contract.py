@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import (
@@ -109,6 +110,15 @@ SNS_TOPIC_ARN_RE = re.compile(
 IAM_ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 ENDPOINT_RE = re.compile(r"^https?://[^\s]+\Z")
+# Inputs that hold an ARN: each must be in bucketguard_partition.
+ARN_INPUTS = (
+    "bucketguard_central_topic_arn",
+    "bucketguard_assume_role_arn",
+    "trail_kms_key_id",
+    "trail_log_group_kms_key_arn",
+    "trail_existing_trail_arn",
+    "sns_kms_key_id",
+)
 # Renamed inputs, accepted for one release: old name -> new name.
 DEPRECATED_INPUTS = {
     "alarm_eventbridge": "notifier_lambda_fast_path",
@@ -134,18 +144,169 @@ def split_emails(value: Any) -> list[str]:
     return [str(v).strip() for v in value or [] if str(v).strip()]
 
 
+# AWS's tag rules (Tagging AWS resources, "Tag naming limits and requirements"): keys 1-128 and values
+# 0-256 Unicode characters of letters, digits, spaces and + - = . _ : / @, values are strings, and the
+# aws: prefix (any case) is reserved for AWS.
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAG_EXTRA_CHARACTERS = "_.:/=+-@"
+# Role inputs that are tags (each defaults to bucketguard_tags).
+TAG_INPUTS = ("bucketguard_tags", "trail_tags", "sns_tags", "notifier_lambda_tags")
+
+
+def tag_text_ok(text: str) -> bool:
+    """Only letters, digits, space separators and ``_ . : / = + - @`` (AWS's ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]``)."""
+    return all(c.isalnum() or c in TAG_EXTRA_CHARACTERS or unicodedata.category(c).startswith("Z") for c in text)
+
+
 def tag_problems(tags: Any, name: str) -> list[str]:
-    """AWS's tag rules: a dict of string keys (1-128, not starting with aws:) and string values (0-256)."""
+    """AWS's tag rules for a dict of tags, one sentence per problem naming ``name`` and the key."""
     if tags in (None, ""):
         return []
     if not isinstance(tags, dict):
         return [f"{name} must be a dict of tags, got {type(tags).__name__}."]
     out = []
     for key, value in tags.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            out.append(f"{name} key {key!r} must be 1-128 characters and not start with 'aws:'.")
-        if not isinstance(value, str | int | float) or isinstance(value, bool) or len(str(value)) > 256:
-            out.append(f"{name}[{key!r}] must be a string of at most 256 characters (a scalar), got {value!r}.")
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or not tag_text_ok(key):
+            out.append(f"{name} key {key!r} must be 1-{TAG_KEY_MAX} letters, digits, spaces or _ . : / = + - @.")
+        elif key.lower().startswith("aws:"):
+            out.append(f"{name} key {key!r} must not start with 'aws:' (reserved for AWS).")
+        if isinstance(value, bool | int | float):
+            out.append(f"{name}[{key!r}] must be a string, quoted in YAML, got the {type(value).__name__} {value!r}.")
+        elif not isinstance(value, str):
+            out.append(f"{name}[{key!r}] must be a string (a scalar), got {value!r}.")
+        elif len(value) > TAG_VALUE_MAX or not tag_text_ok(value):
+            out.append(
+                f"{name}[{key!r}] must be at most {TAG_VALUE_MAX} letters, digits, spaces or _ . : / = + - @, "
+                f"got {value!r}."
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- S3 names, allow-list, role inputs
+
+S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_IPV4_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
+_S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", ".mrap")
+
+
+def s3_bucket_name_ok(name: Any) -> bool:
+    """S3's general purpose bucket naming rules (3-63 lower-case letters, digits, dots, hyphens; a letter or digit at
+    each end; no "..", ".-" or "-."; not an IP address; no reserved prefix or suffix)."""
+    return (
+        isinstance(name, str)
+        and bool(S3_BUCKET_RE.match(name))
+        and not any(part in name for part in ("..", ".-", "-."))
+        and not _IPV4_RE.match(name)
+        and not name.startswith(_S3_RESERVED_PREFIXES)
+        and not name.endswith(_S3_RESERVED_SUFFIXES)
+    )
+
+
+# An allow-list entry: a bucket name or a glob of one (* ? [..]).
+ALLOW_ENTRY_RE = re.compile(r"^[a-z0-9.*?\[\]-]{1,63}\Z")
+# ... made only of wildcards (``*``, ``?*``, ``[a-z]*``): it would approve every bucket.
+WILDCARD_ONLY_RE = re.compile(r"^([*?]|\[[^\]]*\])+\Z")
+
+
+def allowlist_problems(entries: Any, name: str = "notifier_lambda_allowlist") -> list[str]:
+    """Allow-list entries that are not bucket names or globs, or that are only wildcards."""
+    if entries in (None, "", []):
+        return []
+    if not isinstance(entries, list):
+        return [f"{name} must be a list of bucket names or globs, got {type(entries).__name__}."]
+    out = []
+    bad = [e for e in entries if not isinstance(e, str) or not ALLOW_ENTRY_RE.match(e)]
+    if bad:
+        out.append(f"{name} entries must be bucket names or globs (a-z 0-9 . - * ? [ ]), not: {bad!r}.")
+    broad = [e for e in entries if isinstance(e, str) and WILDCARD_ONLY_RE.match(e)]
+    if broad:
+        out.append(f"{name} entries made only of wildcards would approve every bucket, refused: {broad!r}.")
+    return out
+
+
+KMS_KEY_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+\Z")
+KMS_KEY_RE = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+"
+    r"|arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+))\Z"
+)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number given as an int or as digits (a survey answer), else None (bools are not numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.match(r"^[0-9]{1,9}\Z", value):
+        return int(value)
+    return None
+
+
+def role_input_problems(get: Any) -> list[str]:
+    """The role inputs an inventory or a survey most often sets, checked fleet-wide before any AWS call.
+
+    Each role checks all its inputs again in its first task; these are here so that a bad value on one host
+    stops every host. ``get(name, default)`` reads a host variable (None: not set).
+    """
+    out: list[str] = []
+    # Not set: the alarm role's default period (60 s) for the window check.
+    period = _whole(get("alarm_period")) if get("alarm_period") is not None else 60
+    if get("alarm_period") is not None and not (period in (10, 30) or (period and period >= 60 and period % 60 == 0)):
+        out.append(f"alarm_period must be 10, 30 or a multiple of 60 (seconds), got {get('alarm_period')!r}.")
+    evaluations = _whole(get("alarm_evaluation_periods"))
+    if get("alarm_evaluation_periods") is not None and not (evaluations and evaluations >= 1):
+        out.append(f"alarm_evaluation_periods must be a whole number >= 1, got {get('alarm_evaluation_periods')!r}.")
+    if period and evaluations and period * evaluations > 86400:
+        out.append(
+            f"alarm_period x alarm_evaluation_periods must be at most 86400 seconds, got {period * evaluations}."
+        )
+    for name in ("trail_log_retention_days", "notifier_lambda_log_retention_days"):
+        value = get(name)
+        if value is not None and _whole(value) not in LOG_RETENTION_DAYS:
+            out.append(f"{name} must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, got {value!r}.")
+    out += allowlist_problems(get("notifier_lambda_allowlist"))
+    for name in ("trail_bucket_name", "trail_access_log_bucket_name"):
+        value = get(name)
+        if value is not None and not s3_bucket_name_ok(value):
+            out.append(f"{name} must be a valid S3 bucket name, got {value!r}.")
+    for name, pattern, what in (
+        ("trail_kms_key_id", KMS_KEY_RE, "a KMS key id, key ARN, alias/NAME or alias ARN"),
+        ("trail_log_group_kms_key_arn", KMS_KEY_ARN_RE, "a KMS key ARN"),
+        ("sns_kms_key_id", KMS_KEY_RE, "a KMS key id, key ARN, alias/NAME or alias ARN"),
+    ):
+        value = get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or not pattern.match(value):
+            out.append(f"{name} must be empty or {what}, got {value!r}.")
+    for name in TAG_INPUTS[1:]:
+        out += tag_problems(get(name), name)
     return out
 
 
@@ -154,7 +315,9 @@ def host_problems(host: str, hv: Any) -> list[str]:
 
     def get(name: str, default: Any = None) -> Any:
         try:
-            return hv.get(name, default)
+            value = hv.get(name, default)
+            str(value)  # Ansible may hand back an undefined value that only fails when it is used
+            return value
         except Exception as exc:  # an undefined or broken template in the inventory
             return _Broken(str(exc))
 
@@ -192,7 +355,10 @@ def host_problems(host: str, hv: Any) -> list[str]:
             continue
         if not isinstance(value, str) or not pattern.match(value):
             out.append(f"{name} must be {what}, got {value!r}.")
-        elif value.split(":")[1] != partition:
+    # Every ARN given must be in the fleet's partition (aws, aws-cn or aws-us-gov: the patterns allow no other).
+    for name in ARN_INPUTS:
+        value = get(name, "")
+        if isinstance(value, str) and value.startswith("arn:") and value.split(":")[1] != partition:
             out.append(f"{name} is in the partition {value.split(':')[1]!r}, bucketguard_partition is {partition!r}.")
     endpoint = get("bucketguard_endpoint_url", "")
     if endpoint not in ("", None) and (not isinstance(endpoint, str) or not ENDPOINT_RE.match(endpoint)):
@@ -204,6 +370,7 @@ def host_problems(host: str, hv: Any) -> list[str]:
     if name not in ("", None) and (not isinstance(name, str) or len(name) > 50):
         out.append(f"bucketguard_account_name must be the account's name, at most 50 characters, got {name!r}.")
     out += tag_problems(get("bucketguard_tags", {}), "bucketguard_tags")
+    out += role_input_problems(get)
     bad = [e for e in split_emails(get("sns_email_subscribers", [])) if not EMAIL_RE.match(e)]
     if bad:
         out.append(f"sns_email_subscribers has addresses that are not valid: {bad!r}.")

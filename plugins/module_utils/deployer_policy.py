@@ -119,8 +119,33 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "s3:GetAccelerateConfiguration",
         "s3:GetBucketLogging",
         "s3:GetInventoryConfiguration",
+        "s3:PutBucketLogging",  # trail_access_logging: the log bucket's server access logs
+        "s3:PutBucketObjectLockConfiguration",  # trail_object_lock_mode (with PutBucketVersioning at creation)
         "s3:DeleteObject",  # force: true (teardown with purge) empties the bucket
         "s3:DeleteObjectVersion",
+    ),
+    # trail_kms_key_create: the audit data's customer-managed key, found by its alias (list_aliases, list_keys).
+    "amazon.aws.kms_key": (
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "kms:ListKeyPolicies",
+        "kms:ListGrants",
+        "kms:ListResourceTags",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:CreateKey",
+        "kms:CreateAlias",
+        "kms:PutKeyPolicy",
+        "kms:EnableKeyRotation",
+        "kms:DisableKeyRotation",
+        "kms:EnableKey",
+        "kms:DisableKey",
+        "kms:UpdateKeyDescription",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:ScheduleKeyDeletion",  # only with trail_purge_logs and trail_kms_key_delete
+        "kms:CancelKeyDeletion",
     ),
     "community.aws.s3_lifecycle": (
         "s3:GetLifecycleConfiguration",
@@ -268,7 +293,9 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
             "cloudtrail:ListTrails",
             "cloudwatch:DescribeAlarms",
             "cloudwatch:ListDashboards",
+            "kms:CreateKey",
             "kms:ListAliases",
+            "kms:ListKeys",
             "lambda:ListFunctions",
             "logs:DescribeLogGroups",
             "logs:TestMetricFilter",
@@ -308,6 +335,8 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
             "s3:ListBucket",
             "s3:ListBucketVersions",
             "s3:PutBucketAcl",
+            "s3:PutBucketLogging",
+            "s3:PutBucketObjectLockConfiguration",
             "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
             "s3:PutBucketPublicAccessBlock",
@@ -317,6 +346,31 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
             "s3:PutLifecycleConfiguration",
         ],
         "Resource": ["arn:aws:s3:::{prefix}-cloudtrail-*"],
+    },
+    # A key's ARN holds a random id, unknown until CreateKey: the key actions cannot name our key. The alias
+    # can (CreateAlias needs both); tighten further with a kms:ResourceAliases condition if you wish.
+    {
+        "Sid": "AuditDataKey",
+        "Action": [
+            "kms:CancelKeyDeletion",
+            "kms:CreateAlias",
+            "kms:DescribeKey",
+            "kms:DisableKey",
+            "kms:DisableKeyRotation",
+            "kms:EnableKey",
+            "kms:EnableKeyRotation",
+            "kms:GetKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:ListGrants",
+            "kms:ListKeyPolicies",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+            "kms:ScheduleKeyDeletion",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:UpdateKeyDescription",
+        ],
+        "Resource": ["arn:aws:kms:*:*:key/*", "arn:aws:kms:*:*:alias/{prefix}-*"],
     },
     {
         "Sid": "TrailLogBucketPurge",
@@ -481,7 +535,7 @@ SELF_PROTECTION = {
     "Resource": ["arn:aws:iam::*:role/" + DEPLOYER_ROLE_NAME],
 }
 
-PREFIX_RE = re.compile(r"^[a-z0-9-]{1,31}$")
+PREFIX_RE = re.compile(r"^[a-z0-9-]{1,31}\Z")
 
 
 def policy_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
@@ -499,7 +553,9 @@ def policy_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
 
 def trust_policy(principal_arn: str, external_id: str = "") -> dict[str, Any]:
     """Who may assume the deployer role: the AWX credential's principal, with an optional sts:ExternalId."""
-    if not isinstance(principal_arn, str) or not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$", principal_arn):
+    if not isinstance(principal_arn, str) or not re.match(
+        r"^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::\d{12}:\S+\Z", principal_arn
+    ):
         raise ValueError(f"the trusted principal must be an IAM or STS ARN, got {principal_arn!r}")
     statement: dict[str, Any] = {
         "Sid": "TheAutomationPrincipal",

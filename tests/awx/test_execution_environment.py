@@ -69,8 +69,8 @@ def test_build_context_holds_the_requirement_files(context: Path) -> None:
     by_name = {c["name"]: c for c in galaxy["collections"]}
     assert by_name["amazon.aws"]["version"] == ">=11.0.0"
     assert by_name["community.aws"]["version"] == ">=11.0.0"
-    own = [c for c in galaxy["collections"] if c.get("type") == "git"]
-    assert len(own) == 1 and own[0]["name"].endswith("/visibility.git"), own
+    # No placeholder URL for bucketguard.visibility (the repository has none yet): docs/awx.md says how to add it.
+    assert sorted(by_name) == ["amazon.aws", "community.aws"]
 
     pins = dev_pins()
     python = (build / "requirements.txt").read_text().split()

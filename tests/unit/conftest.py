@@ -10,3 +10,7 @@ from pathlib import Path
 COLLECTIONS = Path(__file__).resolve().parents[2] / ".collections"
 if COLLECTIONS.is_dir() and str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
+
+# Ansible's collection loader must be installed before a test module imports the collection: a test
+# plugin (bucketguard.visibility.s3_bucket_name) is not found by a Templar otherwise.
+import tests.lib.role_vars  # noqa: E402, F401

@@ -6,6 +6,7 @@ report folder and caches present, as a user's working copy would have them.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,12 @@ def test_reports_and_caches_do_not_ship(tarball_names: list[str]) -> None:
     assert "MANIFEST.json" in tarball_names and "playbooks/bootstrap.yml" in tarball_names
 
 
-def test_galaxy_yml_has_no_placeholder_url() -> None:
+def test_no_placeholder_url_ships() -> None:
+    """Real repository/issue URLs or none: no reserved example host in galaxy.yml or collections/requirements.yml."""
+    placeholder = re.compile(r"\bexample\.(invalid|com|org|net)\b|\.invalid\b")
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
-    assert not [k for k, v in galaxy.items() if isinstance(v, str) and "example.invalid" in v]
+    assert not [k for k, v in galaxy.items() if isinstance(v, str) and placeholder.search(v)]
+    requirements = yaml.safe_load((ROOT / "collections" / "requirements.yml").read_text())
+    names = [c["name"] for c in requirements["collections"]]
+    assert names == ["amazon.aws", "community.aws"]
+    assert not placeholder.search((ROOT / "collections" / "requirements.yml").read_text())

@@ -157,7 +157,11 @@ def test_the_evaluator_on_the_shipped_policy(action: str, resource: str, context
 def test_a_custom_prefix_scopes_every_resource() -> None:
     policy = dp.policy_document("acme-bg")
     resources = [r for st in policy["Statement"] for r in st["Resource"] if r != "*"]
-    assert all("acme-bg" in r or r.endswith("role/bucketguard-deployer") for r in resources)
+    # A KMS key's ARN holds a random id (the audit data key is named by its alias, which is scoped).
+    unscoped = {"arn:aws:kms:*:*:key/*"}
+    assert all("acme-bg" in r or r.endswith("role/bucketguard-deployer") or r in unscoped for r in resources)
+    assert dp.is_allowed(policy, "kms:CreateAlias", "arn:aws:kms:eu-west-3:111122223333:alias/acme-bg-cloudtrail")
+    assert not dp.is_allowed(policy, "kms:CreateAlias", "arn:aws:kms:eu-west-3:111122223333:alias/other")
     assert dp.is_allowed(policy, "sns:CreateTopic", "arn:aws:sns:us-east-1:111122223333:acme-bg-alerts")
     assert not dp.is_allowed(policy, "sns:CreateTopic", "arn:aws:sns:us-east-1:111122223333:bucketguard-alerts")
 
@@ -231,6 +235,7 @@ UNUSED = {
         "events:TagResource",
         "events:UntagResource",
     },
+    "amazon.aws.kms_key": {"kms:CreateGrant", "kms:RetireGrant"},  # no grants option
     # module_utils/dashboard.py serves both modules; each calls only its part of it
     "bucketguard.visibility.cloudwatch_dashboard": {"cloudwatch:ListDashboards"},
     "bucketguard.visibility.cloudwatch_dashboard_info": {"cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"},

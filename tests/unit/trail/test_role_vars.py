@@ -73,6 +73,49 @@ def test_defaults_are_valid_and_names_follow_the_design() -> None:
         ({"trail_log_transition_days": 90, "trail_log_expiration_days": 30}, "trail_log_expiration_days"),
         ({"trail_log_transition_storage_class": "tape"}, "trail_log_transition_storage_class"),
         ({"trail_existing_trail_arn": "org-trail"}, "trail_existing_trail_arn"),
+        # A trailing newline passes Python's "$": every pattern ends with \\Z.
+        (
+            {"aws_region": "eu-west-3\n", "trail_bucket_name": "logs", "trail_access_log_bucket_name": "access"},
+            "aws_region",
+        ),
+        (
+            {
+                "bucketguard_account_id": "444455556666\n",
+                "trail_bucket_name": "logs",
+                "trail_access_log_bucket_name": "access",
+            },
+            "trail_account_id",
+        ),
+        ({"trail_name": "trail\n"}, "trail_name"),
+        ({"trail_bucket_name": "bucket-name\n"}, "trail_bucket_name"),
+        ({"trail_log_group_name": "/bg/cloudtrail\n"}, "trail_log_group_name"),
+        ({"trail_log_retention_days": "365\n"}, "trail_log_retention_days"),
+        ({"trail_log_transition_days": "30\n"}, "trail_log_transition_days"),
+        ({"trail_kms_key_id": "alias/cloudtrail\n"}, "trail_kms_key_id"),
+        # ARNs: only aws, aws-cn, aws-us-gov, and the fleet's own partition.
+        ({"trail_kms_key_id": "arn:aws-iso:kms:eu-west-3:444455556666:key/1234abcd"}, "trail_kms_key_id"),
+        (
+            {"trail_log_group_kms_key_arn": "arn:aws-cn:kms:eu-west-3:444455556666:key/1234abcd"},
+            "trail_kms_key_id, trail_log_group_kms_key_arn",
+        ),
+        (
+            {"trail_existing_trail_arn": "arn:aws-us-gov:cloudtrail:us-east-1:444455556666:trail/org"},
+            "trail_kms_key_id, trail_log_group_kms_key_arn",
+        ),
+        # The CIS options.
+        ({"trail_kms_key_create": True, "trail_kms_key_id": "alias/mine"}, "trail_kms_key_create"),
+        ({"trail_kms_key_alias": "alias/aws/cloudtrail"}, "trail_kms_key_alias"),
+        ({"trail_kms_key_alias": "cloudtrail"}, "trail_kms_key_alias"),
+        ({"trail_kms_key_deletion_days": 3}, "trail_kms_key_deletion_days"),
+        ({"trail_kms_key_delete": True, "trail_state": "absent"}, "trail_kms_key_delete"),
+        ({"trail_access_log_bucket_name": "Access_Logs"}, "trail_access_log_bucket_name"),
+        (
+            {"trail_access_log_bucket_name": "bucketguard-cloudtrail-444455556666-eu-west-3"},
+            "trail_access_log_bucket_name",
+        ),
+        ({"trail_object_lock_mode": "legal-hold", "trail_object_lock_days": 1}, "trail_object_lock_mode"),
+        ({"trail_object_lock_mode": "governance"}, "trail_object_lock_days"),
+        ({"trail_object_lock_days": 30}, "trail_object_lock_days"),
     ],
 )
 def test_a_bad_value_gives_one_error_naming_the_variable(overrides: dict[str, Any], variable: str) -> None:
@@ -101,6 +144,13 @@ def test_a_bad_value_gives_one_error_naming_the_variable(overrides: dict[str, An
         {"trail_management_events": "write_only", "trail_object_acl_events": "true"},
         {"trail_manage": False, "trail_object_acl_events": True, "trail_management_events": "write_only"},
         {"trail_state": "absent", "trail_object_acl_events": True},
+        {"trail_kms_key_create": True},
+        {"trail_kms_key_create": True, "trail_kms_key_delete": True, "trail_state": "absent", "trail_purge_logs": True},
+        {"trail_kms_key_delete": True},  # present: the flag only matters at teardown
+        {"trail_access_logging": False, "trail_access_log_bucket_name": "not checked when off"},
+        {"trail_object_lock_mode": "compliance", "trail_object_lock_days": 3653},
+        {"trail_object_lock_mode": "governance", "trail_object_lock_days": "1"},
+        {"bucketguard_partition": "aws-cn", "trail_kms_key_id": "arn:aws-cn:kms:cn-north-1:444455556666:key/1234abcd"},
     ],
 )
 def test_good_values_pass(overrides: dict[str, Any]) -> None:
@@ -200,3 +250,73 @@ def test_rendered_selectors_pass_the_modules_own_checks() -> None:
     # readOnly stays the string "false" through templating (a boolean would be refused by CloudTrail).
     assert rendered[0]["FieldSelectors"][1] == {"Field": "readOnly", "Equals": ["false"]}
     assert normalize_advanced_selectors(rendered) == normalize_advanced_selectors([OBJECT_ACL, MANAGEMENT_WRITE])
+
+
+def test_the_kms_key_policy_pins_cloudtrail_to_this_trail_and_logs_to_this_log_group() -> None:
+    policy = render("__trail_kms_key_policy")
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    trail_arn = "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
+    assert by_sid["EnableIAMPolicies"]["Principal"] == {"AWS": "arn:aws:iam::444455556666:root"}
+    encrypt = by_sid["AllowCloudTrailToEncryptLogs"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:444455556666:trail/*"
+    }
+    assert by_sid["AllowCloudTrailToDescribeKey"]["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    assert by_sid["AllowCloudTrailToDecryptWithTheBucketKey"]["Condition"]["StringEquals"] == {
+        "aws:SourceArn": trail_arn
+    }
+    decrypt = by_sid["AllowPrincipalsInTheAccountToDecryptLogFiles"]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": "444455556666"},
+        "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
+    }
+    logs = by_sid["AllowCloudWatchLogsForTheTrailLogGroup"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-3.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail"
+            )
+        }
+    }
+    assert len(by_sid) == 6
+
+
+def test_the_trail_uses_the_made_key_or_the_given_one() -> None:
+    assert render("__trail_kms_key") == ""
+    assert render("__trail_kms_key_arn") == ""
+    assert render("__trail_log_group_kms_key") == ""
+    alias_arn = "arn:aws:kms:eu-west-3:444455556666:alias/bucketguard-cloudtrail"
+    assert render("__trail_kms_key", trail_kms_key_create=True) == alias_arn
+    # Before the key exists (check mode on an empty account): the alias for the trail, nothing for the log group.
+    assert render("__trail_kms_key_arn", trail_kms_key_create=True) == alias_arn
+    assert render("__trail_log_group_kms_key", trail_kms_key_create=True) == ""
+    made = {"key_arn": "arn:aws:kms:eu-west-3:444455556666:key/made"}
+    assert render("__trail_kms_key_arn", trail_kms_key_create=True, __trail_kms_key_made=made) == made["key_arn"]
+    assert render("__trail_log_group_kms_key", trail_kms_key_create=True, __trail_kms_key_made=made) == made["key_arn"]
+    given = "arn:aws:kms:eu-west-3:444455556666:key/given"
+    assert render("__trail_kms_key_arn", trail_kms_key_id=given) == given
+    assert render("__trail_log_group_kms_key", trail_log_group_kms_key_arn=given) == given
+
+
+def test_the_access_log_bucket_takes_only_s3_logging_for_this_log_bucket_and_denies_plain_http() -> None:
+    assert render("trail_access_log_bucket_name") == "bucketguard-cloudtrail-access-444455556666-eu-west-3"
+    policy = render("__trail_access_log_bucket_policy")
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {"S3ServerAccessLogsPolicy", "DenyInsecureTransport"}
+    write = by_sid["S3ServerAccessLogsPolicy"]
+    assert write["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert write["Action"] == "s3:PutObject"
+    assert write["Resource"] == (
+        "arn:aws:s3:::bucketguard-cloudtrail-access-444455556666-eu-west-3/bucketguard-cloudtrail-444455556666-eu-west-3/*"
+    )
+    assert write["Condition"] == {
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::bucketguard-cloudtrail-444455556666-eu-west-3"},
+        "StringEquals": {"aws:SourceAccount": "444455556666"},
+    }
+    deny = by_sid["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

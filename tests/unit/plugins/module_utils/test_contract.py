@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from ansible_collections.bucketguard.visibility.plugins.module_utils import cloudtrail, contract, drift
@@ -51,13 +52,41 @@ def test_account_name_is_checked(name):
         ("bucketguard_central_topic_arn", "arn:aws-cn:sns:eu-west-3:123456789012:t", "is in the partition 'aws-cn'"),
         ("bucketguard_assume_role_arn", "arn:aws:iam::123:role/x", "must be an IAM role ARN"),
         ("bucketguard_endpoint_url", "ftp://x", "bucketguard_endpoint_url must be an http(s) URL"),
-        ("bucketguard_tags", {"aws:owner": "me"}, "not start with 'aws:'"),
+        ("bucketguard_tags", {"aws:owner": "me"}, "must not start with 'aws:'"),
         ("bucketguard_tags", {"team": ["a", "b"]}, "a scalar"),
-        ("bucketguard_tags", {"k" * 129: "v"}, "1-128 characters"),
+        ("bucketguard_tags", {"k" * 129: "v"}, "must be 1-128 letters"),
         ("bucketguard_tags", ["not", "a", "dict"], "must be a dict of tags"),
         ("sns_email_subscribers", ["not-an-email"], "sns_email_subscribers has addresses that are not valid"),
         ("sns_email_subscribers", "ok@example.com\nbad", "sns_email_subscribers has addresses that are not valid"),
         ("bucketguard_home_region", "maybe", "bucketguard_home_region must be true or false"),
+        ("bucketguard_tags", {"AWS:Owner": "me"}, "not start with 'aws:'"),
+        ("bucketguard_tags", {"cost": 1234}, "quoted in YAML"),
+        ("bucketguard_tags", {"on": True}, "quoted in YAML"),
+        ("bucketguard_tags", {"team<x>": "a"}, "letters, digits, spaces or"),
+        ("bucketguard_tags", {"team": "a\nb"}, "at most 256 letters"),
+        ("bucketguard_tags", {"team": "v" * 257}, "at most 256 letters"),
+        ("trail_tags", {"aws:x": "y"}, "trail_tags key 'aws:x' must not start with 'aws:'"),
+        ("bucketguard_assume_role_arn", "arn:aws-cn:iam::123456789012:role/x", "is in the partition 'aws-cn'"),
+        (
+            "trail_kms_key_id",
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abc",
+            "is in the partition 'aws-us-gov'",
+        ),
+        ("trail_kms_key_id", "arn:aws:kms:eu-west-3:123456789012:key/abc\n", "trail_kms_key_id must be empty or"),
+        ("trail_log_group_kms_key_arn", "alias/x", "trail_log_group_kms_key_arn must be empty or a KMS key ARN"),
+        ("notifier_lambda_allowlist", ["*"], "made only of wildcards"),
+        ("notifier_lambda_allowlist", ["[a-z]*", "??"], "made only of wildcards"),
+        ("notifier_lambda_allowlist", ["site\n"], "must be bucket names or globs"),
+        ("notifier_lambda_allowlist", "site-*", "must be a list"),
+        ("alarm_period", 45, "alarm_period must be 10, 30 or a multiple of 60"),
+        ("alarm_period", "60\n", "alarm_period must be 10, 30 or a multiple of 60"),
+        ("alarm_period", True, "alarm_period must be 10, 30 or a multiple of 60"),
+        ("alarm_evaluation_periods", 0, "alarm_evaluation_periods must be a whole number >= 1"),
+        ("alarm_evaluation_periods", 1441, "at most 86400 seconds"),
+        ("trail_log_retention_days", 42, "trail_log_retention_days must be one of"),
+        ("notifier_lambda_log_retention_days", "14\n", "notifier_lambda_log_retention_days must be one of"),
+        ("trail_bucket_name", "Logs", "trail_bucket_name must be a valid S3 bucket name"),
+        ("trail_access_log_bucket_name", "a..b", "trail_access_log_bucket_name must be a valid S3 bucket name"),
     ],
 )
 def test_a_bad_value_names_the_host_and_the_variable(name, value, message):
@@ -217,3 +246,50 @@ def test_the_fleet_report_counts_findings_and_hosts_that_failed():
     assert drift.fleet_report(dict(list(hosts.items())[:1]), ["a-eu-west-3"])["headline"] == (
         "bucketguard fleet healthy: 1 account-region(s) OK."
     )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"bucketguard_tags": {"cost-center": "1234", "Owner": "Security Team", "path": "a/b:c=d+e@f_g.h", "é": "ü"}},
+        {"bucketguard_tags": {"empty": ""}},
+        {"notifier_lambda_allowlist": ["public-site-*", "www.example.org", "logs-20[0-9][0-9]"]},
+        {"alarm_period": 10, "alarm_evaluation_periods": 1},
+        {"alarm_period": "300", "alarm_evaluation_periods": "288"},
+        {"trail_log_retention_days": "3653", "notifier_lambda_log_retention_days": 14},
+        {"bucketguard_partition": "aws-cn", "trail_kms_key_id": "arn:aws-cn:kms:cn-north-1:123456789012:key/abc"},
+        {"trail_kms_key_id": "alias/cloudtrail", "sns_kms_key_id": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+    ],
+)
+def test_good_role_inputs_pass(extra):
+    assert contract.fleet_problems(fleet(**extra)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("bucketguard-cloudtrail-123456789012-eu-west-3", True),
+        ("a.b-c", True),
+        ("ab", False),
+        ("a" * 64, False),
+        ("Upper", False),
+        ("bucket\n", False),
+        ("a..b", False),
+        ("a.-b", False),
+        ("192.168.0.1", False),
+        ("xn--bucket", False),
+        ("bucket-s3alias", False),
+        ("bucket--ol-s3", False),
+        (None, False),
+    ],
+)
+def test_s3_bucket_names(name, ok):
+    assert contract.s3_bucket_name_ok(name) is ok
+
+
+def test_every_format_pattern_is_anchored_at_the_true_end():
+    patterns = [v for v in vars(contract).values() if isinstance(v, re.Pattern)]
+    assert len(patterns) >= 10
+    for pattern in patterns:
+        if pattern.pattern.startswith("^"):
+            assert pattern.pattern.endswith("\\Z"), pattern.pattern
