@@ -19,9 +19,11 @@ options:
     description:
       - C(rule) - the fast-path rule (the reader's answer); C(function) - the notifier function (C(lambda_info)).
       - C(alarms) - C(cloudwatch_metric_alarm_info)'s C(metric_alarms); C(roles) - C(iam_role_info)'s C(iam_roles).
+      - C(queues) - C(sqs_queue_attributes) answers (a loop's C(results)); C(mapping) - C(lambda_event_source_mapping)
+        in check mode; C(table) - C(dynamodb_table_info)'s C(table).
     type: str
     required: true
-    choices: [rule, function, alarms, roles]
+    choices: [rule, function, alarms, roles, queues, mapping, table]
   wanted:
     description: What the role would make (see C(plugins/module_utils/drift.py) for each kind's keys).
     type: raw
@@ -49,6 +51,9 @@ _KINDS = {
     "function": _drift.function_findings,
     "alarms": _drift.alarm_findings,
     "roles": _drift.role_findings,
+    "queues": _drift.queue_findings,
+    "mapping": _drift.mapping_findings,
+    "table": _drift.table_findings,
 }
 
 

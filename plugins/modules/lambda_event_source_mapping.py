@@ -26,7 +26,8 @@ options:
     type: str
     required: true
   state:
-    description: V(present) creates or updates the mapping; V(absent) deletes every mapping of this queue to the function.
+    description:
+      - V(present) creates or updates the mapping; V(absent) deletes every mapping of this queue to the function.
     type: str
     choices: [present, absent]
     default: present
@@ -35,7 +36,9 @@ options:
     type: bool
     default: true
   batch_size:
-    description: Most messages per invocation (1-10000 for a standard queue; above 10 needs a batching window of at least 1 s).
+    description:
+      - Most messages per invocation (1-10000 for a standard queue).
+      - Above 10 needs a batching window of at least 1 s.
     type: int
   maximum_batching_window_in_seconds:
     description: Longest time (0-300 s) Lambda gathers messages before it invokes the function.
@@ -99,7 +102,9 @@ event_source_mapping:
       maximum_concurrency: 2
     enabled: true
 state:
-  description: The mapping's state as Lambda reports it (C(Creating), C(Enabled), C(Disabled), ...); empty when there is none.
+  description:
+    - The mapping's state as Lambda reports it (C(Creating), C(Enabled), C(Disabled), ...).
+    - Empty when there is none.
   returned: always
   type: str
   sample: Enabled
@@ -174,9 +179,7 @@ def normalise_mapping(mapping):
 def mapping_changes(current, wanted):
     """{API key: wanted value} for each wanted setting the (normalised) current mapping does not have."""
     current = normalise_mapping(current)
-    return {
-        key: value for key, value in wanted.items() if key != "EventSourceArn" and current.get(key) != value
-    }
+    return {key: value for key, value in wanted.items() if key != "EventSourceArn" and current.get(key) != value}
 
 
 def mapping_after(current, wanted):

@@ -58,7 +58,9 @@ queue_url:
   type: str
   sample: https://sqs.eu-west-3.amazonaws.com/123456789012/bucketguard-dead-letter
 attributes:
-  description: Every attribute of the queue as SQS returns them (strings), after the change; empty when it does not exist.
+  description:
+    - Every attribute of the queue as SQS returns them (strings), after the change.
+    - Empty when the queue does not exist.
   returned: always
   type: dict
   sample:
@@ -101,7 +103,11 @@ MANAGED_ELSEWHERE = {
     "FifoQueue",
     "ContentBasedDeduplication",
 }
-COUNTERS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+COUNTERS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Pure helpers
@@ -120,10 +126,7 @@ def attributes_to_change(current, wanted):
     out = {}
     for name, value in sorted(wanted.items()):
         have = str(current.get(name, ""))
-        if value.lower() in ("true", "false"):
-            same = have.lower() == value.lower()
-        else:
-            same = have == value
+        same = have.lower() == value.lower() if value.lower() in ("true", "false") else have == value
         if not same:
             out[name] = value
     return out
