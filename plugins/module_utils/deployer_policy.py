@@ -603,9 +603,10 @@ def is_allowed(policy: dict[str, Any], action: str, resource: str = "*", context
     """Whether ``policy`` allows ``action`` on ``resource``: some Allow matches and no Deny does.
 
     Wildcards ``*`` and ``?`` (actions case-insensitive, resources case-sensitive). Conditions: only
-    ``StringEquals``, ``StringLike`` and ``ArnLike`` (``*``/``?`` wildcards) are understood; a statement with a
-    condition matches only when ``context`` satisfies it. ``resource="*"`` asks "on some resource": every resource pattern matches. NotAction, NotResource
-    and other condition operators are not evaluated (they make the statement not match).
+    ``StringEquals``, ``StringLike`` and ``ArnLike`` (``*``/``?`` wildcards) are understood; a statement with
+    a condition matches only when ``context`` satisfies it. ``resource="*"`` asks "on some resource": every
+    resource pattern matches. NotAction, NotResource and other condition operators are not evaluated (they
+    make the statement not match).
     """
     context = context or {}
 
