@@ -2,10 +2,13 @@
 
 Usage: probe.py CONFIG_JSON. CONFIG: endpoint_url, region, access_key, secret_key, rule_name, records (path
 of the annotated CloudTrail records), and forward_from (this region, when it is not the home region) with
-home_region. Prints JSON: rule (state, pattern) or null, targets (id, arn, role_arn), errors; tests - for each
-record, the deployed pattern's TestEventPattern result beside the record's annotation; forwarded - when
-forward_from is set, the event a watched call put on this region's bus became on the home region's bus
-(read through a temporary rule and SQS queue there, removed afterwards).
+home_region; buffer_queue and ttl_table (home region). Prints JSON: rule (state, pattern) or null,
+targets (id, arn, role_arn), errors; tests - for each record, the deployed pattern's TestEventPattern result beside the
+record's annotation; forwarded - when forward_from is set, the event a watched call put on this region's bus
+became on the home region's bus (read through a temporary rule and SQS queue there, removed afterwards);
+buffered - when buffer_queue is set, how many messages the buffer queue counted (visible, in flight or
+delayed: the notifier's mapping may be receiving it) after a watched call was put on this region's bus; the
+queue is purged afterwards, so teardown finds it empty; ttl - the dedup table's DescribeTimeToLive answer.
 """
 
 from __future__ import annotations
@@ -93,6 +96,38 @@ def follow_forward(config: dict, session_for) -> dict | None:
         sqs.delete_queue(QueueUrl=queue)
 
 
+def buffered(config: dict, session) -> int:
+    """Put a watched call on this region's default bus; how many messages the buffer queue counts then."""
+    sqs = session.client("sqs", endpoint_url=config["endpoint_url"])
+    events = session.client("events", endpoint_url=config["endpoint_url"])
+    url = sqs.get_queue_url(QueueName=config["buffer_queue"])["QueueUrl"]
+    counters = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    detail = {
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "PutBucketPolicy",
+        "awsRegion": config["region"],
+        "eventID": f"probe-{uuid.uuid4()}",
+        "requestParameters": {"bucketName": "probe-bucket"},
+    }
+    events.put_events(
+        Entries=[{"Source": "aws.s3", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(detail)}]
+    )
+    count = 0
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and count == 0:
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counters)["Attributes"]
+            count = sum(int(attrs.get(name, 0)) for name in counters)
+            time.sleep(1)
+    finally:
+        sqs.purge_queue(QueueUrl=url)
+    return count
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     session = session_from(config)
@@ -113,6 +148,11 @@ def main() -> None:
                     "matched": result,
                 }
             )
+    if config.get("buffer_queue"):
+        out["buffered"] = buffered(config, session)
+    if config.get("ttl_table"):
+        dynamodb = session.client("dynamodb", endpoint_url=config["endpoint_url"])
+        out["ttl"] = dynamodb.describe_time_to_live(TableName=config["ttl_table"])["TimeToLiveDescription"]
     if config.get("forward_from"):
         out["forwarded"] = follow_forward(config, lambda region: session_from({**config, "region": region}))
     json.dump(out, sys.stdout)

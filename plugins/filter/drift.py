@@ -22,9 +22,11 @@ options:
       - C(topic) - C(community.aws.sns_topic_info)'s C(result.sns_topic) (C(plugins/module_utils/sns_topic.py)).
       - C(dashboards) - a list of C(cloudwatch_dashboard) check-mode results with diff, O(wanted) their names
         (C(plugins/module_utils/dashboard_body.py)).
+      - C(queues) - C(sqs_queue_attributes) answers (a loop's C(results)); C(mapping) - C(lambda_event_source_mapping)
+        in check mode; C(table) - C(dynamodb_table_info)'s C(table).
     type: str
     required: true
-    choices: [rule, function, alarms, roles, topic, dashboards]
+    choices: [rule, function, alarms, roles, topic, dashboards, queues, mapping, table]
   wanted:
     description: What the role would make (see C(plugins/module_utils/drift.py) for each kind's keys).
     type: raw
@@ -56,6 +58,9 @@ _KINDS = {
     "roles": _drift.role_findings,
     "topic": topic_findings,
     "dashboards": verify_findings,
+    "queues": _drift.queue_findings,
+    "mapping": _drift.mapping_findings,
+    "table": _drift.table_findings,
 }
 
 

@@ -8,8 +8,8 @@ filters; deploy sends the body with ``cloudwatch_dashboard`` and verify compares
 module in check mode. Keys of ``inputs`` (the role's variables without the ``dashboard_`` prefix):
 ``account_id, region, partition, name, alarm_name, heartbeat_alarm_name, tamper_alarm_name, log_group_name,
 event_names, query_limit, time_range, metric_namespace, metric_name, metric_period, alarm_threshold,
-notifier_function_name, notifier_period, rule_name, rule_regions, runbook_markdown, fleet, fleet_name,
-fleet_alarms``.
+notifier_function_name, notifier_period, rule_name, rule_regions, dead_letter_alarm_name, dead_letter_queue_name,
+buffer_queue_name, runbook_markdown, fleet, fleet_name, fleet_alarms``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 LOG_GROUP_RE = re.compile(r"[A-Za-z0-9_/.#-]{1,512}")
 FUNCTION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+QUEUE_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 EVENT_NAME_RE = re.compile(r"[A-Za-z]+")
 TIME_RANGE_RE = re.compile(r"-P(?=\d|T\d)(\d+[YMWD])*(T(\d+[HMS])+)?")
 SHORT_PERIODS = (1, 5, 10, 30)
@@ -93,6 +94,14 @@ def problems(inputs: dict[str, Any]) -> list[str]:
             "dashboard_notifier_function_name must be 1-64 letters, digits, hyphens or underscores, "
             f"got {show(v.get('notifier_function_name'))}."
         )
+    for key in ("dead_letter_queue_name", "buffer_queue_name"):
+        if not _match(QUEUE_RE, v.get(key)):
+            out.append(
+                f"dashboard_{key} must be an SQS queue name (1-80 letters, digits, hyphens, underscores), "
+                f"got {show(v.get(key))}."
+            )
+    if not v.get("dead_letter_alarm_name"):
+        out.append("dashboard_dead_letter_alarm_name must not be empty.")
     names = v.get("event_names")
     if not isinstance(names, list) or not names or not all(_match(EVENT_NAME_RE, n) for n in names):
         out.append(
@@ -145,7 +154,7 @@ def insights_query(log_group: str, event_names: list[str], limit: int) -> str:
     )
 
 
-def runbook(account_id: str, region: str, log_group: str, function_name: str) -> str:
+def runbook(account_id: str, region: str, log_group: str, function_name: str, dead_letters: str, buffer: str) -> str:
     return "\n".join(
         [
             f"## S3 bucket visibility — account {account_id}, {region}",
@@ -169,6 +178,8 @@ def runbook(account_id: str, region: str, log_group: str, function_name: str) ->
             "log groups or roles: find the call in the table's log group (eventSource and the resource name) and ask "
             "who; run verify.yml.",
             f"**Notifier errors:** read `/aws/lambda/{function_name}`; the alarm fires without the notifier.",
+            f"**Dead letters red:** alerts the notifier could not report wait in `{dead_letters}`: fix the cause",
+            f"(errors above, the topic, KMS), then replay them into `{buffer}` (docs/roles/notifier_lambda.md).",
             "",
             FOOTER.format(what="changes made in the console"),
         ]
@@ -184,7 +195,7 @@ def _metric(x: int, y: int, width: int, title: str, region: str, period: int, me
 
 def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
     """The account's dashboard: alarms and runbook on top, the change count, the table of calls, the notifier,
-    the fast path's failed deliveries per region."""
+    the fast path's failed deliveries per region, the dead-letter and buffer queues."""
     v = inputs
     partition = v.get("partition") or "aws"
     region, account = v["region"], str(v["account_id"])
@@ -206,7 +217,7 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
                     "title": "Alarms (red = act now)",
                     "alarms": [
                         alarm_arn(partition, region, account, v[key])
-                        for key in ("alarm_name", "heartbeat_alarm_name", "tamper_alarm_name")
+                        for key in ("alarm_name", "heartbeat_alarm_name", "tamper_alarm_name", "dead_letter_alarm_name")
                     ],
                 },
             },
@@ -217,7 +228,15 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
                 "width": 18,
                 "height": 9,
                 "properties": {
-                    "markdown": v.get("runbook_markdown") or runbook(account, region, v["log_group_name"], function)
+                    "markdown": v.get("runbook_markdown")
+                    or runbook(
+                        account,
+                        region,
+                        v["log_group_name"],
+                        function,
+                        v["dead_letter_queue_name"],
+                        v["buffer_queue_name"],
+                    )
                 },
             },
             _metric(
@@ -289,6 +308,42 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
                     for r in regions
                 ],
                 stat="Sum",
+            ),
+            _metric(
+                0,
+                36,
+                12,
+                "Dead-letter queue - alerts waiting to be replayed (0 is healthy)",
+                region,
+                period,
+                [
+                    [
+                        "AWS/SQS",
+                        "ApproximateNumberOfMessagesVisible",
+                        "QueueName",
+                        v["dead_letter_queue_name"],
+                        {"label": "Messages waiting", "color": "#d62728"},
+                    ]
+                ],
+                stat="Maximum",
+            ),
+            _metric(
+                12,
+                36,
+                12,
+                "Buffer queue - age of the oldest event not yet mailed (s)",
+                region,
+                period,
+                [
+                    [
+                        "AWS/SQS",
+                        "ApproximateAgeOfOldestMessage",
+                        "QueueName",
+                        v["buffer_queue_name"],
+                        {"label": "Oldest event"},
+                    ]
+                ],
+                stat="Maximum",
             ),
         ],
     }

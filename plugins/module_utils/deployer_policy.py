@@ -238,6 +238,38 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     "amazon.aws.lambda_policy": ("lambda:GetPolicy", "lambda:AddPermission", "lambda:RemovePermission"),
     "amazon.aws.lambda_execute": ("lambda:InvokeFunction", "lambda:GetFunction"),
+    "bucketguard.visibility.lambda_event_source_mapping": (
+        "lambda:ListEventSourceMappings",
+        "lambda:CreateEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+        "lambda:DeleteEventSourceMapping",
+    ),
+    "community.aws.sqs_queue": (
+        "sqs:GetQueueUrl",
+        "sqs:CreateQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+        "sqs:DeleteQueue",
+        "sqs:ListQueueTags",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+    ),
+    "bucketguard.visibility.sqs_queue_attributes": (
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+    ),
+    "community.aws.dynamodb_table": (
+        "dynamodb:DescribeTable",
+        "dynamodb:CreateTable",
+        "dynamodb:UpdateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:TagResource",
+        "dynamodb:UntagResource",
+    ),
+    "community.aws.dynamodb_table_info": ("dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"),
+    "community.aws.dynamodb_ttl": ("dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive"),
     "bucketguard.visibility.lambda_event_invoke_config": (
         "lambda:GetFunctionEventInvokeConfig",
         "lambda:PutFunctionEventInvokeConfig",
@@ -296,6 +328,7 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
             "kms:CreateKey",
             "kms:ListAliases",
             "kms:ListKeys",
+            "lambda:ListEventSourceMappings",
             "lambda:ListFunctions",
             "logs:DescribeLogGroups",
             "logs:TestMetricFilter",
@@ -465,6 +498,47 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
         "Resource": ["arn:aws:lambda:*:*:function:{prefix}-*"],
     },
     {
+        # Create takes no resource and Update/Delete name the mapping by UUID: the function it invokes
+        # (lambda:FunctionArn) is what scopes them to ours.
+        "Sid": "EventSourceMappingsOfOurFunction",
+        "Action": [
+            "lambda:CreateEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+        ],
+        "Resource": ["*"],
+        "Condition": {"ArnLike": {"lambda:FunctionArn": "arn:aws:lambda:*:*:function:{prefix}-*"}},
+    },
+    {
+        "Sid": "BufferAndDeadLetterQueues",
+        "Action": [
+            "sqs:CreateQueue",
+            "sqs:DeleteQueue",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ListQueueTags",
+            "sqs:SetQueueAttributes",
+            "sqs:TagQueue",
+            "sqs:UntagQueue",
+        ],
+        "Resource": ["arn:aws:sqs:*:*:{prefix}-*"],
+    },
+    {
+        "Sid": "DedupTable",
+        "Action": [
+            "dynamodb:CreateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:DescribeTable",
+            "dynamodb:DescribeTimeToLive",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:TagResource",
+            "dynamodb:UntagResource",
+            "dynamodb:UpdateTable",
+            "dynamodb:UpdateTimeToLive",
+        ],
+        "Resource": ["arn:aws:dynamodb:*:*:table/{prefix}-*"],
+    },
+    {
         "Sid": "AlertTopic",
         "Action": [
             "sns:CreateTopic",
@@ -545,7 +619,7 @@ def policy_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
         out: dict[str, Any] = {"Sid": st["Sid"], "Effect": "Allow", "Action": sorted(st["Action"])}
         out["Resource"] = [r.replace("{prefix}", prefix) for r in st["Resource"]]
         if "Condition" in st:
-            out["Condition"] = st["Condition"]
+            out["Condition"] = json.loads(json.dumps(st["Condition"]).replace("{prefix}", prefix))
         statements.append(out)
     statements.append(dict(SELF_PROTECTION))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -585,9 +659,10 @@ def is_allowed(policy: dict[str, Any], action: str, resource: str = "*", context
     """Whether ``policy`` allows ``action`` on ``resource``: some Allow matches and no Deny does.
 
     Wildcards ``*`` and ``?`` (actions case-insensitive, resources case-sensitive). Conditions: only
-    ``StringEquals`` is understood; a statement with a condition matches only when ``context`` satisfies
-    it. ``resource="*"`` asks "on some resource": every resource pattern matches. NotAction, NotResource
-    and other condition operators are not evaluated (they make the statement not match).
+    ``StringEquals``, ``StringLike`` and ``ArnLike`` (``*``/``?`` wildcards) are understood; a statement with
+    a condition matches only when ``context`` satisfies it. ``resource="*"`` asks "on some resource": every
+    resource pattern matches. NotAction, NotResource and other condition operators are not evaluated (they
+    make the statement not match).
     """
     context = context or {}
 
@@ -599,10 +674,15 @@ def is_allowed(policy: dict[str, Any], action: str, resource: str = "*", context
         if resource != "*" and not any(_match(r, resource, True) for r in _as_list(st.get("Resource", []))):
             return False
         for operator, conditions in st.get("Condition", {}).items():
-            if operator != "StringEquals":
+            if operator not in ("StringEquals", "StringLike", "ArnLike"):
                 return False
             for key, wanted in conditions.items():
-                if context.get(key) not in _as_list(wanted):
+                have = context.get(key)
+                if have is None:
+                    return False
+                if operator == "StringEquals" and have not in _as_list(wanted):
+                    return False
+                if operator != "StringEquals" and not any(_match(w, have, True) for w in _as_list(wanted)):
                     return False
         return True
 
@@ -627,9 +707,11 @@ def policy_json(prefix: str = DEFAULT_PREFIX) -> str:
 
 
 def _sub(value: Any) -> Any:
-    """Resources rendered with the ``${NamePrefix}`` parameter become ``Fn::Sub`` strings."""
+    """Resources and conditions rendered with the ``${NamePrefix}`` parameter become ``Fn::Sub`` strings."""
     if isinstance(value, list):
         return [_sub(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _sub(v) for k, v in value.items()}
     if isinstance(value, str) and "${" in value:
         return {"Fn::Sub": value}
     return value
@@ -640,6 +722,8 @@ def cfn_template() -> dict[str, Any]:
     policy = policy_document("${NamePrefix}")
     for st in policy["Statement"]:
         st["Resource"] = _sub(st["Resource"])
+        if "Condition" in st:
+            st["Condition"] = _sub(st["Condition"])
     statement = {
         "Sid": "TheAutomationPrincipal",
         "Effect": "Allow",

@@ -10,6 +10,7 @@ files reach them through the ``bucketguard.visibility.drift`` filter.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -114,6 +115,123 @@ def role_findings(roles: list[dict], wanted: list[str]) -> list[str]:
     """IAM roles (``iam_role_info``): every wanted role name exists."""
     names = {r.get("role_name") for r in roles or [] if isinstance(r, dict)}
     return [f"IAM role {name} is missing" for name in wanted if name not in names]
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _normal_statements(policy: Any) -> list:
+    """A policy's statements with single values turned into one-element lists, sorted (comparable)."""
+    if isinstance(policy, str):
+        try:
+            policy = json.loads(policy) if policy else {}
+        except ValueError:
+            return ["unreadable"]
+    out = []
+    for st in _as_list((policy or {}).get("Statement", [])):
+        if not isinstance(st, dict):
+            continue
+        norm: dict[str, Any] = {}
+        for key, value in st.items():
+            if key in ("Action", "Resource"):
+                norm[key] = sorted(_as_list(value))
+            elif key == "Principal" and isinstance(value, dict):
+                norm[key] = {k: sorted(_as_list(v)) for k, v in value.items()}
+            else:
+                norm[key] = value
+        out.append(json.dumps(norm, sort_keys=True))
+    return sorted(out)
+
+
+def _queue_name(found: dict) -> str:
+    item = found.get("item")
+    if isinstance(item, dict):
+        return str(item.get("name", ""))
+    return str(found.get("name") or item or "")
+
+
+def queue_findings(found: list[dict], wanted: list[dict]) -> list[str]:
+    """SQS queues (``sqs_queue_attributes`` answers, one per queue, as a loop registers them).
+
+    ``wanted``: per queue ``name``, ``what`` (for the sentence), ``retention``, optional ``visibility_timeout``,
+    ``redrive`` (``deadLetterTargetArn``, ``maxReceiveCount``), ``policy`` (a policy document), and
+    ``report_messages`` (messages waiting are a finding: the dead-letter queue).
+    """
+    by_name = {_queue_name(r): r for r in found or [] if isinstance(r, dict)}
+    out = []
+    for want in wanted:
+        name, what = want["name"], want.get("what", "queue")
+        label = f"SQS {what} {name}"
+        queue = by_name.get(name) or {}
+        if not queue.get("exists"):
+            out.append(f"{label} is missing")
+            continue
+        attrs = queue.get("attributes") or {}
+        if str(attrs.get("SqsManagedSseEnabled", "")).lower() != "true" and not attrs.get("KmsMasterKeyId"):
+            out.append(f"{label} is not encrypted (SqsManagedSseEnabled is not true)")
+        if "retention" in want and str(attrs.get("MessageRetentionPeriod")) != str(want["retention"]):
+            out.append(
+                f"{label} keeps messages {attrs.get('MessageRetentionPeriod')} s, the role sets {want['retention']} s"
+            )
+        if "visibility_timeout" in want and str(attrs.get("VisibilityTimeout")) != str(want["visibility_timeout"]):
+            have, need = attrs.get("VisibilityTimeout"), want["visibility_timeout"]
+            out.append(f"{label} visibility timeout is {have} s, the role sets {need} s")
+        if "redrive" in want:
+            try:
+                redrive = json.loads(attrs.get("RedrivePolicy") or "{}")
+            except ValueError:
+                redrive = {}
+            have = (redrive.get("deadLetterTargetArn"), str(redrive.get("maxReceiveCount")))
+            need = (want["redrive"]["deadLetterTargetArn"], str(want["redrive"]["maxReceiveCount"]))
+            if have != need:
+                out.append(
+                    f"{label} does not send messages received {need[1]} times to {need[0]} "
+                    f"(redrive policy: {attrs.get('RedrivePolicy') or 'none'})"
+                )
+        if "policy" in want and _normal_statements(attrs.get("Policy") or "") != _normal_statements(want["policy"]):
+            out.append(f"{label} policy differs from the role's (only the fast-path rule may send to it)")
+        waiting = int(queue.get("messages") or 0)
+        if want.get("report_messages") and waiting > 0:
+            out.append(
+                f"{waiting} messages waiting in {name} (the {what}): alerts not reported; "
+                "replay them (docs/roles/notifier_lambda.md, Replay the dead-letter queue)"
+            )
+    return out
+
+
+def mapping_findings(found: dict, wanted: dict) -> list[str]:
+    """The buffer queue's event source mapping: ``lambda_event_source_mapping`` in check mode (its
+    ``previous_event_source_mapping`` is what exists, ``event_source_mapping`` what the role sets).
+    ``wanted``: ``function``, ``queue`` (names for the sentence)."""
+    what = f"event source mapping from {wanted['queue']} to {wanted['function']}"
+    before = (found or {}).get("previous_event_source_mapping") or {}
+    after = (found or {}).get("event_source_mapping") or {}
+    if not before:
+        return [f"{what} is missing: the buffered S3 events are not read"]
+    differ = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if differ:
+        return [f"{what} differs from the role's in {', '.join(differ)}"]
+    return []
+
+
+def table_findings(found: dict, wanted: dict) -> list[str]:
+    """The dedup table (``dynamodb_table_info``'s ``table``): present, key ``id`` (S), on demand.
+    ``wanted``: ``name``, ``hash_key`` (default ``id``), ``billing_mode`` (default PAY_PER_REQUEST)."""
+    name = wanted["name"]
+    label = f"DynamoDB table {name}"
+    if not found:
+        return [f"{label} is missing: the notifier cannot record what it mailed"]
+    out = []
+    key = wanted.get("hash_key", "id")
+    schema = [(k.get("attribute_name"), k.get("key_type")) for k in found.get("key_schema") or []]
+    types = {a.get("attribute_name"): a.get("attribute_type") for a in found.get("attribute_definitions") or []}
+    if schema != [(key, "HASH")] or types.get(key) != "S":
+        out.append(f"{label} key is {schema}, the role sets {key} (string) as its only key")
+    billing = wanted.get("billing_mode", "PAY_PER_REQUEST")
+    if found.get("billing_mode") != billing:
+        out.append(f"{label} billing mode is {found.get('billing_mode')}, the role sets {billing}")
+    return out
 
 
 def fleet_report(hosts: dict[str, Any], alive: list[str]) -> dict[str, Any]:

@@ -254,11 +254,14 @@ def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_pa
     deploy = playbook(inventory, port, "playbooks/deploy.yml")
     assert deploy.returncode == 0, tail(deploy)
 
-    # One notifier per account (home region); one rule per region: home -> the notifier, elsewhere -> the
-    # home region's default bus with the forwarder role. The upgraded account equals the fresh one.
+    # One notifier per account (home region); one rule per region: home -> the buffer queue the notifier
+    # reads, elsewhere -> the home region's default bus with the forwarder role. The upgraded account equals
+    # the fresh one (the old rule's invoke permission is gone: only the alarm's is left).
     fresh = snapshot(localstack, FRESH)
     assert fresh[HOME]["functions"] == [FUNCTION]
-    assert fresh[HOME]["rules"] == {RULE: [["notifier", f"arn:aws:lambda:{HOME}:ACCOUNT:function:{FUNCTION}", None]]}
+    assert fresh[HOME]["rules"] == {RULE: [["buffer-queue", f"arn:aws:sqs:{HOME}:ACCOUNT:{PREFIX}-fast-path", None]]}
+    assert fresh[HOME]["permissions"] == ["bucketguard-cloudwatch-alarm"]
+    assert fresh[HOME]["invoke_configs"] == [f"arn:aws:sqs:{HOME}:ACCOUNT:{PREFIX}-dead-letter"]
     for region in (OTHER, THIRD):
         assert fresh[region]["functions"] == []
         assert fresh[region]["rules"] == {
@@ -349,6 +352,10 @@ def test_upgrade_deploy_verify_drift_and_teardown(localstack: LocalStack, tmp_pa
         )
         assert log_group_exists(localstack, HOME, TRAIL_LOG_GROUP, account)
         assert log_group_exists(localstack, HOME, NOTIFIER_LOG_GROUP, account)
+        # the queues were empty: gone with the dedup table
+        queues = client(localstack, "sqs", HOME, account).list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", [])
+        assert queues == [], queues
+        assert client(localstack, "dynamodb", HOME, account).list_tables()["TableNames"] == []
     assert log_group_exists(localstack, OTHER, NOTIFIER_LOG_GROUP, OLD)
     assert "Kept (audit data):" in teardown.stdout and NOTIFIER_LOG_GROUP in teardown.stdout, tail(teardown)
 

@@ -26,6 +26,15 @@ FQCN = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+\.[a-z0-9_]+$")
 NESTED = ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always")
 SHIPPED = json.loads((ROOT / "files/iam/deployer-policy.json").read_text())
 SERVICES = ("lambda.amazonaws.com", "cloudtrail.amazonaws.com", "events.amazonaws.com")
+OUR_FUNCTION = "arn:aws:lambda:eu-west-3:111122223333:function:bucketguard-notifier"
+# The request context the roles' calls carry for the actions the policy allows under a condition.
+CONTEXTS = {
+    "iam:PassRole": [{"iam:PassedToService": s} for s in SERVICES],
+    **{
+        f"lambda:{verb}EventSourceMapping": [{"lambda:FunctionArn": OUR_FUNCTION}]
+        for verb in ("Create", "Update", "Delete")
+    },
+}
 
 
 def modules_in(node: Any) -> set[str]:
@@ -78,7 +87,7 @@ def test_every_module_used_is_in_the_table() -> None:
 def test_the_shipped_policy_allows_every_action_of_the_module(module: str) -> None:
     missing = []
     for action in dp.MODULE_ACTIONS[module]:
-        contexts = [{"iam:PassedToService": s} for s in SERVICES] if action == "iam:PassRole" else [{}]
+        contexts = CONTEXTS.get(action, [{}])
         if not any(dp.is_allowed(SHIPPED, action, "*", c) for c in contexts):
             missing.append(action)
     assert not missing, f"{module} calls {missing}, which files/iam/deployer-policy.json does not allow"
@@ -148,6 +157,26 @@ def test_the_shipped_files_are_the_rendering_of_the_data() -> None:
         ("events:PutRule", "arn:aws:events:eu-west-3:111122223333:rule/bucketguard-s3-visibility-change", {}, True),
         ("sns:Subscribe", "arn:aws:sns:eu-west-3:111122223333:other-topic", {}, False),
         ("ec2:RunInstances", "*", {}, False),
+        ("lambda:CreateEventSourceMapping", "*", {"lambda:FunctionArn": OUR_FUNCTION}, True),
+        (
+            "lambda:DeleteEventSourceMapping",
+            "arn:aws:lambda:eu-west-3:111122223333:event-source-mapping:6b1b6bd0",
+            {"lambda:FunctionArn": OUR_FUNCTION},
+            True,
+        ),
+        (
+            "lambda:CreateEventSourceMapping",
+            "*",
+            {"lambda:FunctionArn": "arn:aws:lambda:eu-west-3:111122223333:function:payroll"},
+            False,
+        ),
+        ("lambda:CreateEventSourceMapping", "*", {}, False),
+        ("sqs:DeleteQueue", "arn:aws:sqs:eu-west-3:111122223333:bucketguard-dead-letter", {}, True),
+        ("sqs:DeleteQueue", "arn:aws:sqs:eu-west-3:111122223333:orders", {}, False),
+        ("sqs:ReceiveMessage", "arn:aws:sqs:eu-west-3:111122223333:bucketguard-dead-letter", {}, False),
+        ("dynamodb:DeleteTable", "arn:aws:dynamodb:eu-west-3:111122223333:table/bucketguard-reported", {}, True),
+        ("dynamodb:DeleteTable", "arn:aws:dynamodb:eu-west-3:111122223333:table/customers", {}, False),
+        ("dynamodb:PutItem", "arn:aws:dynamodb:eu-west-3:111122223333:table/bucketguard-reported", {}, False),
     ],
 )
 def test_the_evaluator_on_the_shipped_policy(action: str, resource: str, context: dict, allowed: bool) -> None:
@@ -188,11 +217,15 @@ def test_the_cloudformation_template_carries_the_same_policy() -> None:
             return value["Fn::Sub"].replace("${NamePrefix}", "bucketguard")
         if isinstance(value, list):
             return [substitute(v) for v in value]
+        if isinstance(value, dict):
+            return {k: substitute(v) for k, v in value.items()}
         return value
 
     policy = role["Policies"][0]["PolicyDocument"]
     for st in policy["Statement"]:
         st["Resource"] = substitute(st["Resource"])
+        if "Condition" in st:
+            st["Condition"] = substitute(st["Condition"])
     assert policy == SHIPPED
     trust = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"AWS": {"Ref": "TrustedPrincipalArn"}}

@@ -79,12 +79,12 @@ def test_publishes_to_the_central_topic_when_given(case):
     publish = [s for s in policy["Statement"] if "sns:Publish" in s["Action"]]
     assert len(publish) == 1
     own = f"arn:aws:sns:eu-west-3:{ACCOUNT}:bg-alerts"
-    # The account's own topic stays: it is the on-failure destination, next to the function.
-    assert publish[0]["Resource"] == ([central, own] if central else [own])
+    # The on-failure destination is the dead-letter queue now, not the account's topic.
+    assert publish[0]["Resource"] == ([central] if central else [own])
 
 
 def test_reads_the_trail_and_its_own_logs(case):
-    (_, _, fast_path), policy = case
+    _, policy = case
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["ReadTrailLogs"]["Resource"] == [
         f"arn:aws:logs:eu-west-3:{ACCOUNT}:log-group:/bg/cloudtrail",
@@ -94,7 +94,55 @@ def test_reads_the_trail_and_its_own_logs(case):
     assert by_sid["WriteOwnLogs"]["Resource"] == [
         f"arn:aws:logs:eu-west-3:{ACCOUNT}:log-group:/aws/lambda/bg-notifier:*"
     ]
-    assert ("ReadOwnLogsToSkipFastPathEvents" in by_sid) is fast_path
+    # The dedup record is the DynamoDB table now: anyone who can write a log line could forge a
+    # "reported" line, so the notifier no longer reads its own logs, whatever the fast path.
+    assert "ReadOwnLogsToSkipFastPathEvents" not in by_sid
+    assert by_sid["ReadTrailLogs"]["Action"] == ["logs:FilterLogEvents"]
+
+
+def test_the_queues_and_the_dedup_table_each_get_only_their_actions(case):
+    _, policy = case
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["ReadTheBufferQueue"] == {
+        "Sid": "ReadTheBufferQueue",
+        "Effect": "Allow",
+        "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        "Resource": [f"arn:aws:sqs:eu-west-3:{ACCOUNT}:bg-fast-path"],
+    }
+    assert by_sid["SendFailedEventsToTheDeadLetterQueue"]["Action"] == ["sqs:SendMessage"]
+    assert by_sid["SendFailedEventsToTheDeadLetterQueue"]["Resource"] == [
+        f"arn:aws:sqs:eu-west-3:{ACCOUNT}:bg-dead-letter"
+    ]
+    assert by_sid["RecordReportedEvents"]["Resource"] == [f"arn:aws:dynamodb:eu-west-3:{ACCOUNT}:table/bg-reported"]
+    assert sorted(by_sid["RecordReportedEvents"]["Action"]) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert "EncryptAlertsWithTheTopicsKey" not in by_sid
+
+
+def test_kms_on_the_topics_key_only_when_it_is_customer_managed():
+    key = f"arn:aws:kms:eu-west-3:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    by_sid = {s["Sid"]: s for s in render_policy(notifier_lambda_topic_kms_key_arn=key)["Statement"]}
+    assert by_sid["EncryptAlertsWithTheTopicsKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["EncryptAlertsWithTheTopicsKey"]["Resource"] == [key]
+    # the sns role's key, when the inventory gives it as a key ARN; an alias is not a resource IAM matches
+    by_sid = {s["Sid"]: s for s in render_policy(sns_kms_key_id=key)["Statement"]}
+    assert by_sid["EncryptAlertsWithTheTopicsKey"]["Resource"] == [key]
+    by_sid = {s["Sid"]: s for s in render_policy(sns_kms_key_id="alias/aws/sns")["Statement"]}
+    assert "EncryptAlertsWithTheTopicsKey" not in by_sid
+
+
+def test_a_topic_as_failure_destination_is_published_to_not_sent_to():
+    topic = f"arn:aws:sns:eu-west-3:{ACCOUNT}:bg-alerts"
+    by_sid = {s["Sid"]: s for s in render_policy(notifier_lambda_failure_destination_arn=topic)["Statement"]}
+    assert by_sid["PublishAlerts"]["Resource"] == [topic]
+    assert by_sid["SendFailedEventsToTheDeadLetterQueue"]["Resource"] == [
+        f"arn:aws:sqs:eu-west-3:{ACCOUNT}:bg-dead-letter"
+    ]
 
 
 def test_expected_actions_exactly():
@@ -113,5 +161,15 @@ def test_expected_actions_exactly():
             "s3:GetAccountPublicAccessBlock",
             "s3:PutBucketPublicAccessBlock",
             "sns:Publish",
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+            "sqs:SendMessage",
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
         ]
     )

@@ -26,6 +26,9 @@ INPUTS = {
     "notifier_period": "300",
     "rule_name": "bucketguard-s3-visibility-change",
     "rule_regions": ["eu-west-3", "us-east-1", "eu-west-3"],
+    "dead_letter_alarm_name": "bucketguard-dead-letter-waiting",
+    "dead_letter_queue_name": "bucketguard-dead-letter",
+    "buffer_queue_name": "bucketguard-fast-path",
     "runbook_markdown": "",
     "fleet": False,
     "fleet_name": "bucketguard-fleet",
@@ -49,16 +52,7 @@ def overlaps(widgets: list[dict]) -> list[tuple[int, int]]:
 def test_account_body_lays_out_every_widget_on_the_grid() -> None:
     body = db.account_body(INPUTS)
     widgets = body["widgets"]
-    assert sorted(w["type"] for w in widgets) == [
-        "alarm",
-        "log",
-        "metric",
-        "metric",
-        "metric",
-        "metric",
-        "metric",
-        "text",
-    ]
+    assert sorted(w["type"] for w in widgets) == ["alarm", "log"] + ["metric"] * 7 + ["text"]
     assert overlaps(widgets) == []
     assert all(w["x"] >= 0 and w["x"] + w["width"] <= 24 for w in widgets)
     assert body["start"] == "-PT24H"
@@ -71,6 +65,7 @@ def test_account_body_names_our_three_alarms_and_reads_the_one_event_list() -> N
         "arn:aws:cloudwatch:eu-west-3:111111111111:alarm:bucketguard-s3-visibility-change",
         "arn:aws:cloudwatch:eu-west-3:111111111111:alarm:bucketguard-trail-heartbeat",
         "arn:aws:cloudwatch:eu-west-3:111111111111:alarm:bucketguard-tamper",
+        "arn:aws:cloudwatch:eu-west-3:111111111111:alarm:bucketguard-dead-letter-waiting",
     ]
     query = next(w for w in widgets if w["type"] == "log")["properties"]["query"]
     assert query.startswith("SOURCE '/bucketguard/cloudtrail'")
@@ -161,6 +156,9 @@ def test_good_inputs_have_no_problems() -> None:
         ({"notifier_period": "0"}, "dashboard_notifier_period"),
         ({"query_limit": "10001"}, "dashboard_query_limit"),
         ({"fleet": True, "fleet_name": "a b"}, "dashboard_fleet_name"),
+        ({"dead_letter_queue_name": "a.fifo"}, "dashboard_dead_letter_queue_name"),
+        ({"buffer_queue_name": ""}, "dashboard_buffer_queue_name"),
+        ({"dead_letter_alarm_name": ""}, "dashboard_dead_letter_alarm_name"),
         (
             {"fleet": True, "fleet_alarms": [{"account_id": "1", "region": "eu-west-1", "alarm_name": "a"}]},
             "dashboard_fleet_alarms",
