@@ -185,3 +185,43 @@ def earlier_line(claims: list[Claim], limit: int = 10) -> str | None:
     shown = ", ".join(ids[:limit]) + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
     noun = "change was" if len(ids) == 1 else "changes were"
     return f"earlier in this window: {len(ids)} {noun} already mailed (event ids {shown})"
+
+
+# --------------------------------------------------------------------------- the digest window
+# One item per account, ``digest#<account id>`` (an event's id is ``<eventID>#<16 hex>``: never equal), holds
+# when the fast path last mailed that account's digest. A batch that finds a digest younger than the window
+# is sent back to the buffer queue, delayed to the end of the window: a storm gives one email per account per
+# window, and a single change (no digest in the window) is mailed at once.
+DIGEST_PREFIX = "digest#"
+SQS_MAX_DELAY = 900  # SendMessage DelaySeconds upper bound
+
+
+def digest_id(account: str) -> str:
+    return f"{DIGEST_PREFIX}{account}"
+
+
+def digest_wait(item: Any, now: datetime, window_seconds: int) -> int:
+    """Seconds until this account may get its next digest (0: mail now)."""
+    if window_seconds <= 0:
+        return 0
+    try:
+        last = float(plain(item).get("mailed_at", ""))
+    except ValueError:
+        return 0
+    left = last + window_seconds - now.timestamp()
+    return max(0, min(SQS_MAX_DELAY, int(left) + 1)) if left > 0 else 0
+
+
+def digest_request(table: str, account: str, message_id: str, now: datetime, window_seconds: int) -> dict[str, Any]:
+    """Keyword arguments of the ``PutItem`` that records a mailed digest (kept a day past its window)."""
+    return {
+        "TableName": table,
+        "Item": {
+            "id": _s(digest_id(account)),
+            "status": _s("digest"),
+            "account": _s(account),
+            "message_id": _s(message_id or "unknown"),
+            "mailed_at": _n(now.timestamp()),
+            "expires_at": _n((now + timedelta(seconds=window_seconds, days=1)).timestamp()),
+        },
+    }

@@ -44,6 +44,8 @@ from .events import Alarm
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
 LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}\Z")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
+QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")  # SQS standard queue names
+DEFAULT_DIGEST_WINDOW = 60
 FULL_BLOCK = {flag: True for flag in exposure.PAB_FLAGS}
 # Bucket reads and dedup writes run in parallel on this many threads (boto3 clients are thread-safe).
 READ_WORKERS = 8
@@ -79,6 +81,8 @@ class Config:
     dedup_table: str | None = None
     dedup_ttl_days: int = dedup.DEFAULT_TTL_DAYS
     region: str | None = None  # the function's own region (AWS_REGION): where the dedup table is
+    digest_window_seconds: int = 0  # at most one fast-path digest per account per window (0: no window)
+    buffer_queue: str | None = None  # the buffer queue's name: where a batch inside the window goes back to
     account_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -137,6 +141,9 @@ def load_config(env: Mapping[str, str]) -> Config:
     except ValueError as exc:
         raise ConfigError(f"BUCKETGUARD_ACCOUNT_NAMES {exc}") from None
     table = (env.get("BUCKETGUARD_DEDUP_TABLE") or "").strip() or None
+    queue = (env.get("BUCKETGUARD_BUFFER_QUEUE") or "").strip() or None
+    if queue and not QUEUE_RE.match(queue):
+        raise ConfigError(f"BUCKETGUARD_BUFFER_QUEUE is not a valid SQS queue name: {queue!r}")
     if table and not TABLE_RE.match(table):
         raise ConfigError(f"BUCKETGUARD_DEDUP_TABLE is not a valid DynamoDB table name: {table!r}")
     return Config(
@@ -154,6 +161,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         dedup_table=table,
         dedup_ttl_days=_int(env, "BUCKETGUARD_DEDUP_TTL_DAYS", dedup.DEFAULT_TTL_DAYS, 1, 3650),
         region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip() or topic_region,
+        digest_window_seconds=_int(env, "BUCKETGUARD_DIGEST_WINDOW_SECONDS", DEFAULT_DIGEST_WINDOW, 0, 900),
+        buffer_queue=queue,
     )
 
 
@@ -268,6 +277,7 @@ class Notifier:
         deadline: float | None = None,
     ):
         self.config = config
+        self._queue_url: str | None = None
         lock = threading.Lock()
 
         def locked(service: str, region: str | None) -> Any:
@@ -559,6 +569,11 @@ class Notifier:
         """
         failures: set[str] = set()
         emails = 0
+        bodies = {
+            r.get("messageId"): r.get("body")
+            for r in (raw.get("Records") or [] if isinstance(raw, dict) else [])
+            if isinstance(r, dict) and isinstance(r.get("body"), str)
+        }
         # Alarm events (replayed from the dead-letter queue): one email each, as if invoked directly.
         for msg in messages:
             if msg.parsed is not None and msg.parsed.kind == "alarm" and msg.parsed.alarm is not None:
@@ -575,7 +590,7 @@ class Notifier:
         for msg in messages:
             if msg.parsed is None or msg.parsed.kind != "records":
                 continue
-            changes = cloudtrail.classify_all(msg.parsed.records)
+            changes = cloudtrail.classify_all(msg.parsed.records, self.config.allow_tag)
             ignored += not changes
             for change in changes:
                 key = dedup.record_id(change) or f"{msg.message_id}/{id(change)}"  # no eventID: its own key
@@ -595,9 +610,15 @@ class Notifier:
                 log("batch_deferred", account=account, changes=len(changes), reason="no time left")
                 failures |= ids
                 continue
+            delay = self.digest_delay(account)
+            if delay and self.requeue(ids, bodies, delay):  # inside the account's window: mailed at its end
+                log("digest_deferred", account=account, changes=len(changes), messages=len(ids), delay=delay)
+                continue
             try:
                 result = self.mail_changes(changes, None, [], dedup.FAST, defer_in_flight=True)
                 emails += result.status == "published"
+                if result.status == "published":
+                    self.record_digest(account, result.message_id or "")
                 for change in result.deferred:
                     failures |= owners_of(change)
             except DigestPublishError:
@@ -625,7 +646,7 @@ class Notifier:
                     {"messageId": m.message_id, "error": m.error, "body_start": m.excerpt} for m in broken
                 ]
             }
-            error = f"{len(broken)} message(s) of the buffer queue could not be read: {broken[0].error}"
+            error = f"{message.plural(len(broken), 'message')} of the buffer queue could not be read: {broken[0].error}"
             note = message.build_fallback_message(error, event, severity_=message.WARNING)
             try:
                 self.publish(note)
@@ -643,6 +664,42 @@ class Notifier:
             failures=len(failures),
         )
         return {"batchItemFailures": [{"itemIdentifier": m} for m in sorted(failures)]}
+
+    # ------------------------------------------------------------------ the digest window
+
+    def digest_delay(self, account: str) -> int:
+        """Seconds until this account's next fast-path digest may go (0: now, or no window configured)."""
+        c = self.config
+        if not (c.digest_window_seconds and c.dedup_table and c.buffer_queue):
+            return 0
+        ddb = self.client("dynamodb", c.region)
+        return store.digest_wait(ddb, c.dedup_table, account, self.now(), c.digest_window_seconds, log)
+
+    def record_digest(self, account: str, message_id: str) -> None:
+        c = self.config
+        if c.digest_window_seconds and c.dedup_table and c.buffer_queue:
+            ddb = self.client("dynamodb", c.region)
+            store.record_digest(ddb, c.dedup_table, account, message_id, self.now(), c.digest_window_seconds, log)
+
+    def requeue(self, message_ids: set[str], bodies: dict[str, str], delay: int) -> bool:
+        """Send these messages back to the buffer queue, delayed by ``delay`` seconds. False: mail them now."""
+        sqs = self.client("sqs", self.config.region)
+        try:
+            if self._queue_url is None:
+                self._queue_url = sqs.get_queue_url(QueueName=self.config.buffer_queue)["QueueUrl"]
+            ids = sorted(message_ids)
+            for start in range(0, len(ids), 10):  # SendMessageBatch takes 10 entries
+                entries = [
+                    {"Id": str(n), "MessageBody": bodies[m], "DelaySeconds": delay}
+                    for n, m in enumerate(ids[start : start + 10])
+                ]
+                failed = sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries).get("Failed") or []
+                if failed:
+                    raise RuntimeError(f"{len(failed)} of {len(entries)} not sent: {failed[0].get('Code')}")
+        except Exception as exc:  # a duplicate (sent ones come back too) beats a late or lost alert
+            log("digest_requeue_failed", error=error_code(exc) if hasattr(exc, "response") else str(exc))
+            return False
+        return True
 
     def _guarded(self, work: Callable[[], dict[str, Any]], raw: Any, alarm: Alarm | None) -> tuple[bool, int]:
         """Run one alarm's work; a failure other than the publish ends in a fallback email. (published?, emails)"""

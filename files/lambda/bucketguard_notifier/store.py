@@ -117,3 +117,25 @@ def release(client: Any, table: str, claim_: dedup.Claim, token: str, log: Log =
     except Exception as exc:  # the claim goes stale after 5 minutes; the retry then claims it again
         log("dedup_unavailable", step="release", event_id=claim_.change.event_id, error=error_code(exc))
         return False
+
+
+def digest_wait(client: Any, table: str, account: str, now: datetime, window: int, log: Log = _print_log) -> int:
+    """Seconds until ``account`` may get its next digest; 0 (mail now) when the table cannot be read."""
+    try:
+        item = client.get_item(TableName=table, Key={"id": {"S": dedup.digest_id(account)}}, ConsistentRead=True)
+    except Exception as exc:
+        log("dedup_unavailable", step="digest_read", account=account, error=error_code(exc))
+        return 0
+    return dedup.digest_wait(item.get("Item"), now, window)
+
+
+def record_digest(
+    client: Any, table: str, account: str, message_id: str, now: datetime, window: int, log: Log = _print_log
+) -> bool:
+    """After a digest was published: remember when. False (logged) if that failed (the next batch mails)."""
+    try:
+        client.put_item(**dedup.digest_request(table, account, message_id, now, window))
+        return True
+    except Exception as exc:
+        log("dedup_unavailable", step="digest_write", account=account, error=error_code(exc))
+        return False

@@ -106,7 +106,14 @@ def test_the_queues_and_the_dedup_table_each_get_only_their_actions(case):
     assert by_sid["ReadTheBufferQueue"] == {
         "Sid": "ReadTheBufferQueue",
         "Effect": "Allow",
-        "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        "Action": [
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+            "sqs:SendMessage",  # a batch inside the digest window goes back to this queue, delayed
+        ],
         "Resource": [f"arn:aws:sqs:eu-west-3:{ACCOUNT}:bg-fast-path"],
     }
     assert by_sid["SendFailedEventsToTheDeadLetterQueue"]["Action"] == ["sqs:SendMessage"]
@@ -164,6 +171,7 @@ def test_expected_actions_exactly():
             "sqs:ChangeMessageVisibility",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
             "sqs:ReceiveMessage",
             "sqs:SendMessage",
             "dynamodb:BatchGetItem",
