@@ -149,3 +149,17 @@ def test_the_digest_item_cannot_collide_with_an_event_item():
     assert dedup.digest_id("123456789012") == "digest#123456789012"
     # An event's id is "<eventID>#<16 hex>": after the last "#" 16 hex characters, never a 12-digit account.
     assert len(dedup.digest_id("123456789012").rsplit("#", 1)[1]) == 12
+
+
+def test_the_allow_tag_through_the_buffer_queue_is_a_notice(aws):
+    """PutBucketTagging that sets the allow tag reaches the notifier through SQS too: a NOTICE naming who."""
+    tagging = {"Tagging": {"TagSet": {"Tag": [{"Key": "bucketguard:public", "Value": "approved"}]}}}
+    make_bucket("bg-site", tags={"bucketguard:public": "approved"})
+    rec = record("PutBucketTagging", "bg-site", tagging, "tag-1")
+    other = record("PutBucketTagging", "bg-1", {"Tagging": {"TagSet": {"Tag": [{"Key": "team", "Value": "web"}]}}})
+    result = run(sqs_batch(sqs_message(eventbridge(rec), "m1"), sqs_message(eventbridge(other), "m2")), env(aws), T0)
+    assert result == {"batchItemFailures": []}
+    (mail,) = sent(aws)
+    assert mail["subject"].startswith("[NOTICE]")
+    assert "bucketguard:public=approved set by user mallory" in mail["body"]
+    assert "s3://bg-1" not in mail["body"]  # a tagging call that leaves the allow tag alone is not mailed
