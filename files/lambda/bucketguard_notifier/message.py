@@ -336,6 +336,19 @@ def unread_reason(state_error: str | None) -> str:
     return safe("; ".join(parts) or "the bucket's state could not be read", REASON_MAX)
 
 
+def _partly_unknown(state_error: str) -> str:
+    """What could not be read beside a verdict, in words; S3's second opinion missing is said for what it is."""
+    items = [i.strip() for i in state_error.split(";") if i.strip()]
+    if items and all(i.startswith("policy status: ") for i in items):
+        code = items[0].partition(": ")[2]
+        return safe(
+            f"S3's own check of the policy (GetBucketPolicyStatus) gave no answer ({code}); "
+            "the verdict above is from bucketguard's rules alone",
+            REASON_MAX,
+        )
+    return unread_reason(state_error)
+
+
 def severity(report: BucketReport) -> str:
     loosened = net_effect(report) == LOOSENS
     if report.allowlisted:
@@ -567,7 +580,7 @@ def _report_section(
         lines.append(f"Verdict now: {verdict}")
         lines.extend(f"  - {safe(reason, REASON_MAX)}" for reason in report.assessment.get("reasons", []))
         if report.state_error:
-            lines.append(f"  (partly unknown: {safe(report.state_error, REASON_MAX)})")
+            lines.append(f"  (partly unknown: {_partly_unknown(report.state_error)})")
     if report.block_public_access:
         lines.append(f"Block Public Access: {safe(report.block_public_access, REASON_MAX)}")
     if report.allowlisted:

@@ -166,3 +166,18 @@ def test_earlier_line_is_one_line_after_the_notes():
     lines = note.body.splitlines()
     assert lines[1] == "a note"
     assert lines[2] == "earlier in this window: 2 change(s)\\nX"  # escaped: it stays one line
+
+
+def test_partly_unknown_is_said_in_words():
+    """A missing second opinion (LocalStack has no GetBucketPolicyStatus) is named for what it is; other reads
+    that failed are named by what they are, not by our internal labels."""
+    from bucketguard_notifier.message import _partly_unknown
+
+    assert _partly_unknown("policy status: NotImplemented") == (
+        "S3's own check of the policy (GetBucketPolicyStatus) gave no answer (NotImplemented); "
+        "the verdict above is from bucketguard's rules alone"
+    )
+    assert _partly_unknown("tags: AccessDenied; policy status: Throttling") == (
+        "the bucket's tags could not be read: AccessDenied; the bucket's policy status (GetBucketPolicyStatus) "
+        "could not be read: Throttling"
+    )
