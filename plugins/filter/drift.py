@@ -24,9 +24,12 @@ options:
         (C(plugins/module_utils/dashboard_body.py)).
       - C(queues) - C(sqs_queue_attributes) answers (a loop's C(results)); C(mapping) - C(lambda_event_source_mapping)
         in check mode; C(table) - C(dynamodb_table_info)'s C(table).
+      - C(alarm_role) - the alarm role's filters and alarms ({filters, filters_error, alarms}, see
+        C(alarm_role_findings)); C(tested_records) - C(cloudwatchlogs_test_metric_filter)'s C(matched_event_numbers),
+        O(wanted) {records, object_acl, create_bucket}.
     type: str
     required: true
-    choices: [rule, function, alarms, roles, topic, dashboards, queues, mapping, table]
+    choices: [rule, function, alarms, roles, topic, dashboards, queues, mapping, table, alarm_role, tested_records]
   wanted:
     description: What the role would make (see C(plugins/module_utils/drift.py) for each kind's keys).
     type: raw
@@ -61,6 +64,10 @@ _KINDS = {
     "queues": _drift.queue_findings,
     "mapping": _drift.mapping_findings,
     "table": _drift.table_findings,
+    "alarm_role": _drift.alarm_role_findings,
+    "tested_records": lambda matched, wanted: _drift.pattern_test_findings(
+        list(matched or []), list(wanted["records"]), bool(wanted["object_acl"]), bool(wanted["create_bucket"])
+    ),
 }
 
 

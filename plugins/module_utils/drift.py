@@ -413,3 +413,88 @@ def compare(before: Any, after: Any) -> dict:
     else:
         keys = [] if before == after else ["(value)"]
     return {"changed": before != after, "differences": keys}
+
+
+# What each check of an alarm reads from ``cloudwatch_metric_alarm_info``'s answer.
+_ALARM_FIELDS = {
+    "metric": lambda a: f"{a.get('namespace') or ''}/{a.get('metric_name') or ''}",
+    "metric name": lambda a: a.get("metric_name") or "",
+    "period": lambda a: a.get("period") or 0,
+    "evaluation periods": lambda a: a.get("evaluation_periods") or 0,
+    "datapoints to alarm": lambda a: a.get("datapoints_to_alarm") or 0,
+    "threshold": lambda a: float(a.get("threshold") or 0),
+    "missing data": lambda a: a.get("treat_missing_data") or "",
+    "actions": lambda a: list(a.get("alarm_actions") or []),
+    "log group": lambda a: next(
+        (d.get("value") for d in a.get("dimensions") or [] if d.get("name") == "LogGroupName"), ""
+    ),
+}
+
+
+def alarm_role_findings(found: dict, wanted: dict) -> list[str]:
+    """The alarm role's metric filters and alarms, compared with what the role would make.
+
+    ``found``: ``filters`` (``cloudwatchlogs_metric_filter_info``'s ``metric_filters``), ``filters_error`` (its
+    message when the read failed, else empty), ``alarms`` (``cloudwatch_metric_alarm_info``'s ``metric_alarms``).
+    ``wanted``: ``log_group``, ``namespace``, ``filters`` ([{name, pattern, metric}]), ``tamper`` ({prefix, patterns:
+    {service: pattern}, metric}, or {} when off: one filter "<prefix>-<service>" each), ``alarms`` ([{name,
+    checks: [[label, wanted value], ...]}]; a label is a key of ``_ALARM_FIELDS``, shown as "metric" for
+    "metric name").
+    """
+    out = []
+    log_group = wanted["log_group"]
+    if found.get("filters_error"):
+        out.append(f"could not read the metric filters of {log_group} ({found['filters_error']})")
+    filters = {f.get("filter_name"): f for f in found.get("filters") or []}
+    tamper = wanted.get("tamper") or {}
+    tamper_filters = [
+        {"name": f"{tamper['prefix']}-{service}", "pattern": pattern, "metric": tamper["metric"]}
+        for service, pattern in (tamper.get("patterns") or {}).items()
+    ]
+    for want in list(wanted.get("filters") or []) + tamper_filters:
+        have = filters.get(want["name"])
+        if not have:
+            out.append(f"metric filter {want['name']} on {log_group} is missing")
+        elif have.get("filter_pattern") != want["pattern"]:
+            out.append(
+                f"metric filter {want['name']} pattern is not alarm_filter_pattern: "
+                f"{json.dumps(have.get('filter_pattern'))}"
+            )
+        elif f"{have.get('metric_namespace')}/{have.get('metric_name')}" != f"{wanted['namespace']}/{want['metric']}":
+            out.append(
+                f"metric filter {want['name']} publishes {have.get('metric_namespace')}/{have.get('metric_name')}, "
+                f"the role sets {wanted['namespace']}/{want['metric']}"
+            )
+    for want in wanted.get("alarms") or []:
+        alarm = _first(found.get("alarms"), "alarm_name", want["name"])
+        if not alarm:
+            out.append(f"alarm {want['name']} is missing")
+            continue
+        for label, value in want["checks"]:
+            deployed = _ALARM_FIELDS[label](alarm)
+            if deployed != value:
+                shown = "metric" if label == "metric name" else label
+                verb = "are" if label == "actions" else "is"
+                out.append(
+                    f"alarm {want['name']} {shown} {verb} {json.dumps(deployed)}, the role sets {json.dumps(value)}"
+                )
+    return out
+
+
+def pattern_test_findings(matched: list[int], records: list[dict], object_acl: bool, create_bucket: bool) -> list[str]:
+    """Records of the bundled, annotated set that CloudWatch Logs' TestMetricFilter counts wrongly (1-based)."""
+    out = []
+    for number, record in enumerate(records, start=1):
+        expect = record.get("_bucketguard_alarm_expect") or {}
+        wanted = bool(
+            expect.get("visibility")
+            or (expect.get("object_acl") and object_acl)
+            or (expect.get("create_bucket") and create_bucket)
+        )
+        if wanted != (number in matched):
+            verb = "misses" if wanted else "counts"
+            out.append(
+                f"TestMetricFilter: alarm_filter_pattern {verb} record {number} {record.get('eventName')} "
+                f"({record.get('_bucketguard_note')})"
+            )
+    return out

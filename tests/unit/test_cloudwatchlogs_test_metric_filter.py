@@ -94,7 +94,9 @@ def test_an_invalid_pattern_fails_with_the_service_message() -> None:
 def test_the_bundled_verify_records_are_annotated_and_fit_one_call() -> None:
     from pathlib import Path
 
-    records = json.loads((Path(__file__).resolve().parents[2] / "files/verify/cloudtrail-records.json").read_text())
+    records = json.loads(
+        (Path(__file__).resolve().parents[2] / "roles/alarm/files/cloudtrail-records.json").read_text()
+    )
     assert 1 <= len(records) <= module.MAX_MESSAGES
     assert all("_bucketguard_alarm_expect" in r and "_bucketguard_note" in r for r in records)
     assert sum(bool(r["_bucketguard_alarm_expect"].get("visibility")) for r in records) == 13
