@@ -482,6 +482,18 @@ TAMPER_CALLS: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]
         ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"),
         (("$.requestParameters.name", "trail"), ("$.requestParameters.trailName", "trail")),
     ),
+    # The notifier's buffer and dead-letter queues (SendMessage/ReceiveMessage are data events, not logged
+    # here) and its dedup table (deleting it, or its TTL, makes every event look new: duplicates, not silence).
+    "sqs": (
+        "sqs.amazonaws.com",
+        ("DeleteQueue", "PurgeQueue", "SetQueueAttributes", "AddPermission", "RemovePermission"),
+        (("$.requestParameters.queueUrl", "queue"),),
+    ),
+    "dynamodb": (
+        "dynamodb.amazonaws.com",
+        ("DeleteTable", "UpdateTable", "UpdateTimeToLive"),
+        (("$.requestParameters.tableName", "table"),),
+    ),
     "iam": (
         "iam.amazonaws.com",
         (
@@ -516,13 +528,18 @@ def _tamper_values(kind: str, names: dict) -> list[str]:
         return [v for t in names.get("trails") or [] for v in (t, f"*:trail/{t}")]
     if kind == "role":
         return list(names["roles"])
+    if kind == "queue":  # a queue URL ends with "/<account>/<name>"
+        return [f"*/{q}" for q in names.get("queues") or []]
+    if kind == "table":
+        return [names["table"]] if names.get("table") else []
     raise ValueError(f"unknown kind of name {kind!r}")
 
 
 def tamper_filter_patterns(names: dict, ignore_roles: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     """One CloudWatch Logs pattern per service: a successful call on one of OUR resources that can disable,
     blind or re-point bucketguard. ``names``: prefix, rule, function, topic, trails (may be empty: not ours),
-    log_groups, roles. ``ignore_roles``: role names whose sessions are not alarmed (e.g. the deployer).
+    log_groups, roles, queues, table (the notifier's; may be missing: not watched). ``ignore_roles``: role names
+    whose sessions are not alarmed (e.g. the deployer).
     Each pattern stays under CloudWatch Logs' 1024 characters; a service with nothing of ours is left out."""
     out = {}
     for label, (source, event_names, fields) in TAMPER_CALLS.items():

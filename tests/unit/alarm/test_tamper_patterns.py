@@ -5,7 +5,7 @@ succeeded and failed, by a role session and by an IAM user.
 Record shapes follow CloudTrail's documented management-event records (requestParameters as each service logs
 them: EventBridge ``name``/``rule``, CloudWatch ``alarmNames`` list or ``alarmName``, Lambda ``functionName`` as a
 name or an ARN with versioned event names, SNS ``topicArn``/``subscriptionArn``, CloudTrail ``name`` as a name or
-an ARN, IAM ``roleName``, CloudWatch Logs ``logGroupName``)."""
+an ARN, IAM ``roleName``, CloudWatch Logs ``logGroupName``, SQS ``queueUrl``, DynamoDB ``tableName``)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ OURS = {
     "subscription": f"arn:aws:sns:{REGION}:{ACCOUNT}:bucketguard-alerts:0a1b2c3d-4e5f-6789-abcd-ef0123456789",
     "trail": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/bucketguard-trail",
     "role": "bucketguard-notifier-role",
+    "queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/bucketguard-dead-letter",
+    "table": "bucketguard-reported",
 }
 THEIRS = {
     "rule": "payments-s3-events",
@@ -37,6 +39,8 @@ THEIRS = {
     "subscription": f"arn:aws:sns:{REGION}:{ACCOUNT}:payments-alerts:0a1b2c3d-4e5f-6789-abcd-ef0123456789",
     "trail": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/org-trail",
     "role": "payments-role",
+    "queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/payments-jobs",
+    "table": "payments-orders",
 }
 ROLE_SESSION = {
     "type": "AssumedRole",
