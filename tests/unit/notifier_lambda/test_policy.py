@@ -1,7 +1,6 @@
-"""The notifier's IAM policy, rendered from the role's template the way Ansible renders it.
-
-The role's defaults and vars are loaded with Ansible's DataLoader and the template is rendered with
-Ansible's Templar, for every combination of remediation, central topic and fast path.
+"""The notifier's IAM policy as the role renders it (its ``__notifier_lambda_policy``, from
+plugins/module_utils/notifier_policy.py through the notifier_policy filter), for every combination of
+remediation, central topic and fast path.
 """
 
 from __future__ import annotations
@@ -11,9 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.template import trust_as_template
 
-from tests.lib.role_vars import role_templar
+from tests.lib.role_vars import render
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "notifier_lambda"
 ACCOUNT = "240000000001"
@@ -27,9 +25,7 @@ def render_policy(**inputs) -> dict:
         "bucketguard_name_prefix": "bg",
         "bucketguard_home_region": True,
     }
-    templar, _, _ = role_templar("notifier_lambda", {**host_vars, **inputs})
-    text = (ROLE / "templates" / "notifier-policy.json.j2").read_text(encoding="utf-8")
-    return json.loads(templar.template(trust_as_template(text)))
+    return json.loads(json.dumps(render("notifier_lambda", "__notifier_lambda_policy", {**host_vars, **inputs})))
 
 
 def actions(policy: dict) -> list[str]:
