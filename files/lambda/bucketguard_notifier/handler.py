@@ -520,6 +520,9 @@ class Notifier:
             severity=note.severity,
             changes=len(kept),
             already_mailed=sum(1 for c in claims if c.outcome == dedup.ALREADY),
+            # which events and buckets this email covered (the first 50 of each), for people grepping logs
+            event_ids=[c.event_id for c in kept if c.event_id][:50],
+            buckets=sorted({c.bucket for c in kept if c.bucket})[:50],
         )
         return MailResult("published", claims, message_id, note.severity, deferred)
 
