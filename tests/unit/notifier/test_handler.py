@@ -13,6 +13,8 @@ from bucketguard_notifier.handler import ConfigError, PublishError, load_config,
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT
 
+from tests.lib.notifier_moto import make_table
+
 from .conftest import load
 
 REGION = "eu-west-3"
@@ -353,19 +355,6 @@ def test_eventbridge_failed_call_is_not_mailed(aws):
     event["detail"]["errorCode"] = "AccessDenied"
     assert run(event, env(aws["topic"]))["status"] == "ignored"
     assert sent(aws["topic"]) == []
-
-
-def make_table(name="bucketguard-reported", region=REGION):
-    """The dedup table as the shared design makes it (partition key id, on demand, TTL expires_at)."""
-    ddb = boto3.client("dynamodb", region_name=region)
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
-    return name
 
 
 def dedup_env(table):
