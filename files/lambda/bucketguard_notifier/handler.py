@@ -1,8 +1,14 @@
 """Lambda entry point: parse the event, read live bucket state, assess, mail. I/O lives here only.
 
-Inputs (``events.parse_event``): a CloudWatch alarm action (alarm path), an EventBridge CloudTrail event or
-records (direct), and an SQS batch from the buffer queue (fast path; bodies are EventBridge events or Lambda
-on-failure destination records replayed from the dead-letter queue).
+Inputs (``events.parse_event``): a CloudWatch alarm action or an EventBridge "CloudWatch Alarm State Change"
+event (alarm path), an EventBridge CloudTrail event or records (direct), and an SQS batch from the buffer queue
+(fast path; bodies are EventBridge events or Lambda on-failure destination records replayed from the
+dead-letter queue).
+
+Organisation (hub) mode (BUCKETGUARD_READER_ROLE set): another account's buckets, and a log account's log
+group, are read through that account's reader role (``AccountSessions``: sts:AssumeRole, cached); a role that
+cannot be assumed is tried once per invocation and its buckets keep the request's own verdict, with the line of
+``message.reader_unavailable``. One email per account. Unset: every read with the function's own role.
 
 Never lose an alert: ``lambda_handler`` raises only when the SNS publish itself fails (so Lambda retries and
 the dead-letter queue keeps the event) or when the topic ARN is missing/invalid (nothing can be mailed). For
@@ -732,7 +738,10 @@ class Notifier:
         margin = timedelta(minutes=self.config.lookback_minutes)
         start = (alarm.window_start or now) - margin
         end = max(alarm.window_end or now, now)
-        logs = self.account_client("logs", logs_region, log_account)  # ReaderUnavailable: the fallback email
+        try:
+            logs = self.account_client("logs", logs_region, log_account)
+        except ReaderUnavailable as exc:  # the fallback email (with the alarm) says so
+            raise RuntimeError(message.log_reader_unavailable(exc.account, exc.role_arn, exc.code, log_group)) from exc
         records, truncated = fetch_records(logs, log_group, start, end, self.config.max_records)
         changes = cloudtrail.classify_all(records, self.config.allow_tag)
         notes = [

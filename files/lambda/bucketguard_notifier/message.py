@@ -837,6 +837,14 @@ def reader_unavailable(account: str, role_arn: str, code: str) -> str:
     )
 
 
+def log_reader_unavailable(account: str, role_arn: str, code: str, log_group: str) -> str:
+    """The alarm of a log account whose reader role could not be assumed: its records cannot be searched."""
+    return (
+        f"could not read the CloudTrail records of log group {safe(log_group, 600)} in log account "
+        f"{safe(account, 40)}: role missing or not trusting the hub ({safe(role_arn, 300)}: {safe(code, 100)})"
+    )
+
+
 def remediation_not_in_hub(account: str) -> str:
     return (
         f"not done: the bucket is in account {safe(account, 40)}, and the hub reads other accounts through a "

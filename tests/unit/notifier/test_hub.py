@@ -484,8 +484,12 @@ def test_log_account_reader_missing_mails_the_alarm_with_the_line(aws):
     result = run(_org_alarm(), hub_env(aws, log_accounts=json.dumps({LOG: ORG_GROUP})), hub)
     assert result["status"] == "fallback"
     (mail,) = sent(aws)
-    assert line(LOG, "AccessDenied") in mail["body"]
-    assert "bucketguard-s3-visibility-change" in mail["body"]
+    assert (
+        f"could not read the CloudTrail records of log group {ORG_GROUP} in log account {LOG}: role missing or "
+        f"not trusting the hub (arn:aws:iam::{LOG}:role/{READER}: AccessDenied)"
+    ) in mail["body"]
+    assert "Alarm: bucketguard-s3-visibility-change (ALARM, was OK)" in mail["body"]
+    assert mail["subject"] == "[BUCKETGUARD] could not fully process bucketguard-s3-visibility-change"
 
 
 @pytest.mark.parametrize(
