@@ -37,14 +37,23 @@ class LocalStack:
 
 
 def project_files(root: Path = ROOT) -> list[str]:
-    """The files an SCM checkout of the project holds: tracked plus new, not ignored (.venv, .collections...)."""
+    """The files an SCM checkout of the project holds: tracked plus new, not ignored (.venv, .collections...).
+    Untracked files under .ansible/ are left out: that is the tools' run-time cache (Molecule's scenario state,
+    ansible-lint's), which a checkout never holds and which another stage of `make test` may be writing."""
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=root,
         capture_output=True,
         check=True,
     ).stdout.decode()
-    return sorted(f for f in out.split("\0") if f and (root / f).is_file())
+    tracked = set(
+        subprocess.run(["git", "ls-files", "--cached", "-z"], cwd=root, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    return sorted(
+        f for f in out.split("\0") if f and (f in tracked or not f.startswith(".ansible/")) and (root / f).is_file()
+    )
 
 
 def copy_project(dest: Path, root: Path = ROOT) -> None:
