@@ -62,6 +62,9 @@ set -m
     pytest -q -p no:cacheprovider --basetemp="$RUN/bad_input" -m bad_input tests/bad_input
   # moto server only (LocalStack's free edition has no CloudTrail); no other stage uses moto server until lane 2
   # has waited for this lane.
+  # Lane 2 starts the emulators: wait for them (else run-molecule.sh would start moto server itself and stop it
+  # at its end, under lane 2's feet).
+  for _ in $(seq 600); do [ -f "$RUN/emulators.up" ] && break; sleep 1; done
   stage "molecule: trail (moto server)" scripts/run-molecule.sh trail
   touch "$RUN/lane1.done"
 ) >"$RUN/lane1.log" 2>&1 &
@@ -69,6 +72,7 @@ lane1=$!
 set +m
 echo "=== lint, unit, faults, bad input and molecule trail run beside these stages (output at the end)"
 scripts/emulators.sh up all || exit 1
+touch "$RUN/emulators.up"
 
 # Lane 2: the LocalStack-backed suites share the one LocalStack started above.
 SUMMARY=$RUN/summary.2
