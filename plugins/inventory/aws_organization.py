@@ -9,8 +9,8 @@ description:
   - Lists the ACTIVE accounts of the AWS Organization (called as the management account or a delegated
     administrator) and builds the host model the playbooks of this collection use (C(docs/design.md)) -
     a group C(account_<id>) per account, one host C(<id>-<region>) per account and region.
-  - "Host variables: C(aws_region) and C(bucketguard_home_region) (a boolean, true on the one host of the
-    account whose region is the home region)."
+  - "Host variable: C(aws_region). The host whose region is the account's C(bucketguard_home_region_name) holds
+    the account's stack (the playbooks derive it; the boolean C(bucketguard_home_region) is no longer set)."
   - "Variables of group C(account_<id>), which each of its hosts inherits: C(bucketguard_account_id) (12 digits,
     a string), C(bucketguard_home_region_name), C(bucketguard_partition) (the organisation's, C(aws), C(aws-cn)...),
     C(bucketguard_assume_role_arn) (when O(deploy_role_name) is set),
@@ -419,7 +419,7 @@ def account_vars(account, ou_names):
 
 def host_vars(account, region):
     """The variables of host <id>-<region> itself."""
-    return {"aws_region": region, "bucketguard_home_region": region == account["home_region"]}
+    return {"aws_region": region}
 
 
 # --- API -------------------------------------------------------------------------------------------

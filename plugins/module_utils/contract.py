@@ -124,6 +124,9 @@ DEPRECATED_INPUTS = {
     "alarm_eventbridge": "notifier_lambda_fast_path",
     "alarm_rule_name": "notifier_lambda_event_rule_name",
     "alarm_event_pattern": "notifier_lambda_event_pattern",
+    "notifier_lambda_alarm_name": "notifier_lambda_visibility_alarm_name",
+    # A host is its account's home host when its aws_region is the account's bucketguard_home_region_name.
+    "bucketguard_home_region": "bucketguard_home_region_name (the home host is derived from it)",
 }
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
@@ -335,7 +338,7 @@ def host_problems(host: str, hv: Any) -> list[str]:
             )
         elif not isinstance(value, str) or not REGION_RE.match(value):
             out.append(f"{name} must be a region name such as eu-west-3, got {value!r}.")
-    if as_bool(get("bucketguard_home_region", False)) is None:
+    if "bucketguard_home_region" in hv and as_bool(get("bucketguard_home_region")) is None:
         out.append(f"bucketguard_home_region must be true or false, got {get('bucketguard_home_region')!r}.")
     prefix = get("bucketguard_name_prefix", "bucketguard")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
@@ -388,11 +391,23 @@ class _Broken:
         return f"<{self.problem}>"
 
 
+def is_home_host(hv: Any) -> bool:
+    """Is this host its account's home-region host? Its aws_region is the account's bucketguard_home_region_name.
+
+    ``bucketguard_home_region`` (deprecated, a boolean) still decides when an inventory sets it; the fleet
+    check refuses a value that contradicts the region names.
+    """
+    if "bucketguard_home_region" in hv:
+        return bool(as_bool(hv.get("bucketguard_home_region")))
+    name = hv.get("bucketguard_home_region_name")
+    return name is not None and str(hv.get("aws_region")) == str(name)
+
+
 def fleet_problems(hosts: dict[str, Any], sliced: bool = False) -> list[str]:
     """The whole inventory's problems: each host's inputs, then each account's home region.
 
-    ``hosts`` maps inventory host name -> its variables. Every account needs exactly one host with
-    ``bucketguard_home_region`` true, in the region its hosts name as ``bucketguard_home_region_name``;
+    ``hosts`` maps inventory host name -> its variables. Every account needs exactly one host in the region
+    its hosts name as ``bucketguard_home_region_name`` (``is_home_host``);
     a region host whose account has no such host is refused (its events would have nowhere to go) -
     unless ``sliced``: an AWX job slice holds only part of the inventory, so an account's home-region host
     may be in another slice (the other checks still apply: one home host at most, in the named region).
@@ -407,12 +422,13 @@ def fleet_problems(hosts: dict[str, Any], sliced: bool = False) -> list[str]:
             continue
     for account, members in sorted(accounts.items()):
         names = sorted({str(hv.get("bucketguard_home_region_name")) for _, hv in members})
-        homes = [(h, hv) for h, hv in members if as_bool(hv.get("bucketguard_home_region", False))]
+        homes = [(h, hv) for h, hv in members if is_home_host(hv)]
         if len(names) > 1:
             out.append(f"account {account}: its hosts disagree on bucketguard_home_region_name ({', '.join(names)}).")
         if len(homes) != 1 and not (sliced and not homes):
             out.append(
-                f"account {account}: needs exactly one host with bucketguard_home_region true, has {len(homes)}"
+                f"account {account}: needs exactly one host in its home region (bucketguard_home_region_name), "
+                f"has {len(homes)}"
                 + (
                     f" ({', '.join(h for h, _ in homes)})"
                     if homes

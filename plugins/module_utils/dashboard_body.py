@@ -19,6 +19,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from .contract import is_home_host
+
 ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
 REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -354,7 +356,7 @@ def fleet_alarms(hosts: dict[str, Any], play_hosts: list[str]) -> list[dict[str,
     found = []
     for host in play_hosts:
         hv = hosts[host]
-        if str(hv.get("bucketguard_home_region", False)).lower() not in ("true", "yes", "1", "on"):
+        if not is_home_host(hv):
             continue
         prefix = hv.get("bucketguard_name_prefix") or "bucketguard"
         region = hv.get("bucketguard_home_region_name") or hv.get("aws_region") or ""

@@ -122,7 +122,7 @@ def test_every_active_account_and_region_with_the_host_model(tmp_path, moto: Mot
             assert hv["bucketguard_account_id"] == acct and isinstance(hv["bucketguard_account_id"], str)
             assert hv["aws_region"] == region
             assert hv["bucketguard_home_region_name"] == "eu-west-3"
-            assert hv["bucketguard_home_region"] is (region == "eu-west-3")
+            assert "bucketguard_home_region" not in hv  # deprecated: the playbooks derive the home host
             assert hv["bucketguard_assume_role_arn"] == f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole"
             assert hv["ansible_connection"] == "local"
     assert inv.hostvars[f"{a['payments']}-us-east-1"]["bucketguard_ou_names"] == ["Prod EU", "Payments"]
@@ -169,7 +169,7 @@ def test_filters(tmp_path, moto: Moto, organization: Organization, options, expe
 def test_home_region_from_a_tag_with_fallback(tmp_path, moto: Moto, organization: Organization):
     a = organization.accounts
     inv = listed(tmp_path, write_config(tmp_path, moto, home_region_tag="home"))
-    homes = {h for h, v in inv.hostvars.items() if v["bucketguard_home_region"] is True}
+    homes = {h for h, v in inv.hostvars.items() if v["aws_region"] == v["bucketguard_home_region_name"]}
     assert homes == {
         f"{a['prod']}-us-east-1",
         f"{a['payments']}-eu-west-3",
@@ -233,7 +233,7 @@ def test_the_shipped_example_config(tmp_path, moto: Moto, organization: Organiza
     for host, hv in inv.hostvars.items():
         acct = hv["bucketguard_account_id"]
         assert hv["bucketguard_assume_role_arn"] == f"arn:aws:iam::{acct}:role/bucketguard-deployer"
-        assert hv["bucketguard_home_region"] is host.endswith("eu-west-3")
+        assert (hv["aws_region"] == hv["bucketguard_home_region_name"]) is host.endswith("eu-west-3")
         # group_vars/all.yml beside the config (the fleet settings) comes along
         assert hv["bucketguard_name_prefix"] == "bucketguard"
     result = check_inventory(tmp_path, example, env=env)

@@ -46,8 +46,8 @@ def base_inventory(port: int, python: str) -> dict[str, Any]:
                 "bucketguard_aws_secret_key": "test",
             },
             "hosts": {
-                HOME: {"aws_region": "eu-west-3", "bucketguard_home_region": True},
-                OTHER: {"aws_region": "us-east-1", "bucketguard_home_region": False},
+                HOME: {"aws_region": "eu-west-3"},
+                OTHER: {"aws_region": "us-east-1"},
             },
         }
     }

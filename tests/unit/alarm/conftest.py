@@ -19,7 +19,7 @@ HOST_VARS = {
     "aws_region": "eu-west-3",
     "bucketguard_account_id": "444455556666",
     "bucketguard_name_prefix": "bucketguard",
-    "bucketguard_home_region": True,
+    "bucketguard_home_region_name": "eu-west-3",
 }
 
 

@@ -14,7 +14,7 @@ HOST_VARS = {
     "aws_region": "eu-west-3",
     "bucketguard_account_id": ACCOUNT,
     "bucketguard_name_prefix": "bg",
-    "bucketguard_home_region": True,
+    "bucketguard_home_region_name": "eu-west-3",
 }
 
 

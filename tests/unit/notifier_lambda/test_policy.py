@@ -23,7 +23,7 @@ def render_policy(**inputs) -> dict:
         "aws_region": "eu-west-3",
         "bucketguard_account_id": ACCOUNT,
         "bucketguard_name_prefix": "bg",
-        "bucketguard_home_region": True,
+        "bucketguard_home_region_name": "eu-west-3",
     }
     return json.loads(json.dumps(render("notifier_lambda", "__notifier_lambda_policy", {**host_vars, **inputs})))
 

@@ -139,14 +139,17 @@ def test_builds_one_host_per_active_account_and_region_with_the_playbooks_variab
         "bucketguard_account_name": "payments",
         "bucketguard_home_region_name": "eu-west-3",
         "bucketguard_partition": "aws",
-        "bucketguard_home_region": False,
         "bucketguard_assume_role_arn": f"arn:aws:iam::{PAY}:role/OrganizationAccountAccessRole",
         "bucketguard_ou_ids": [org.prod, org.payments],
         "bucketguard_ou_names": ["Prod EU", "Payments"],
     }
     for account in (MGMT, PROD, PAY, SANDBOX):
         assert run.group_hosts(f"account_{account}") == {f"{account}-eu-west-3", f"{account}-us-east-1"}
-        homes = [h for h in run.group_hosts(f"account_{account}") if run.vars(h)["bucketguard_home_region"] is True]
+        homes = [
+            h
+            for h in run.group_hosts(f"account_{account}")
+            if run.vars(h)["aws_region"] == run.vars(h)["bucketguard_home_region_name"]
+        ]
         assert homes == [f"{account}-eu-west-3"]
         assert isinstance(run.vars(homes[0])["bucketguard_account_id"], str)
 
@@ -261,9 +264,9 @@ def test_account_tags_with_two_keys(tmp_path, org):
 def test_home_region_tag_with_fallback(tmp_path, org):
     run = build(tmp_path, org, home_region_tag="home")
     assert run.vars(f"{PROD}-eu-west-3")["bucketguard_home_region_name"] == "us-east-1"
-    assert run.vars(f"{PROD}-us-east-1")["bucketguard_home_region"] is True
-    assert run.vars(f"{PROD}-eu-west-3")["bucketguard_home_region"] is False
-    assert run.vars(f"{PAY}-eu-west-3")["bucketguard_home_region"] is True  # no tag: home_region
+    assert run.vars(f"{PROD}-us-east-1")["bucketguard_home_region_name"] == "us-east-1"
+    assert run.vars(f"{PAY}-eu-west-3")["bucketguard_home_region_name"] == "eu-west-3"  # no tag: home_region
+    assert "bucketguard_home_region" not in run.vars(f"{PROD}-us-east-1")  # deprecated: derived by the playbooks
 
 
 def test_home_region_tag_without_fallback_names_the_untagged_accounts(tmp_path, org):

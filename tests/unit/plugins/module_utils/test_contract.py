@@ -11,18 +11,21 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils import clou
 ACCOUNT = "123456789012"
 
 
-def host(region: str = "eu-west-3", home: bool = True, **extra) -> dict:
-    return {
+def host(region: str = "eu-west-3", home: bool | None = None, **extra) -> dict:
+    """A host of ACCOUNT (home region eu-west-3); ``home`` sets the deprecated boolean when given."""
+    hv = {
         "bucketguard_account_id": ACCOUNT,
         "aws_region": region,
-        "bucketguard_home_region": home,
         "bucketguard_home_region_name": "eu-west-3",
         **extra,
     }
+    if home is not None:
+        hv["bucketguard_home_region"] = home
+    return hv
 
 
 def fleet(**extra) -> dict:
-    return {f"{ACCOUNT}-eu-west-3": host(**extra), f"{ACCOUNT}-us-east-1": host("us-east-1", False, **extra)}
+    return {f"{ACCOUNT}-eu-west-3": host(**extra), f"{ACCOUNT}-us-east-1": host("us-east-1", **extra)}
 
 
 def test_a_good_fleet_has_no_problem():
@@ -114,7 +117,7 @@ def test_a_missing_home_region_name_names_the_account():
 def test_a_region_whose_home_region_is_not_in_the_inventory_is_refused():
     problems = contract.fleet_problems({f"{ACCOUNT}-us-east-1": host("us-east-1", False)})
     assert problems == [
-        f"account {ACCOUNT}: needs exactly one host with bucketguard_home_region true, has 0 "
+        f"account {ACCOUNT}: needs exactly one host in its home region (bucketguard_home_region_name), has 0 "
         "(its home region eu-west-3 is not in the inventory)."
     ]
 
@@ -133,6 +136,31 @@ def test_two_home_hosts_or_a_home_host_in_the_wrong_region_are_refused():
     assert any("has 2" in p for p in contract.fleet_problems(two))
     wrong = {f"{ACCOUNT}-us-east-1": host("us-east-1", True)}
     assert any("is not bucketguard_home_region_name eu-west-3" in p for p in contract.fleet_problems(wrong))
+
+
+def test_the_home_host_is_derived_from_the_home_region_name():
+    assert contract.is_home_host(host()) is True
+    assert contract.is_home_host(host("us-east-1")) is False
+    assert contract.is_home_host({"aws_region": "eu-west-3"}) is False  # no home region named: not a home host
+    assert contract.fleet_problems(fleet()) == []
+    # Two hosts of one account in its home region (say, under two names): refused, naming the account.
+    twice = {**fleet(), f"{ACCOUNT}-eu-west-3-again": host()}
+    assert any(
+        f"account {ACCOUNT}: needs exactly one host" in p and "has 2" in p for p in contract.fleet_problems(twice)
+    )
+
+
+def test_the_deprecated_boolean_still_decides_and_is_warned_about():
+    assert contract.is_home_host(host("us-east-1", True)) is True
+    assert contract.is_home_host(host(home="false")) is False
+    assert contract.deprecated_inputs(host(home=True)) == [
+        "bucketguard_home_region is deprecated and will be removed in 0.3.0: use bucketguard_home_region_name "
+        "(the home host is derived from it)."
+    ]
+    assert any(
+        "bucketguard_home_region must be true or false" in p for p in contract.host_problems("h", host(home="maybe"))
+    )
+    assert contract.host_problems("h", host()) == []
 
 
 def test_hosts_of_one_account_must_agree_on_the_home_region():

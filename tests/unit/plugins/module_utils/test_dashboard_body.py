@@ -101,8 +101,9 @@ def hosts(n: int) -> dict[str, dict]:
     out = {}
     for i in range(n):
         account = f"{200000000000 + i}"
-        out[f"h{i}"] = {"bucketguard_account_id": account, "aws_region": "eu-west-1", "bucketguard_home_region": True}
-        out[f"h{i}-other"] = {"bucketguard_account_id": account, "aws_region": "us-east-1"}
+        home = {"bucketguard_account_id": account, "bucketguard_home_region_name": "eu-west-1"}
+        out[f"h{i}"] = {**home, "aws_region": "eu-west-1"}  # the home host: its region is the home region
+        out[f"h{i}-other"] = {**home, "aws_region": "us-east-1"}
     return out
 
 
