@@ -37,12 +37,11 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_stat
     read_policy_status,
 )
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import LOG_GROUP_NAME_RE, SNS_TOPIC_ARN_RE
 
 from . import dedup, events, message, store
 from .events import Alarm
 
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
-LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}\Z")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")  # SQS standard queue names
 DEFAULT_DIGEST_WINDOW = 60
@@ -99,10 +98,9 @@ def log(event: str, **fields: Any) -> None:
 
 def topic_from_env(env: Mapping[str, str]) -> tuple[str, str]:
     arn = (env.get("BUCKETGUARD_TOPIC_ARN") or "").strip()
-    match = TOPIC_ARN_RE.match(arn)
-    if not match:
+    if not SNS_TOPIC_ARN_RE.match(arn):
         raise ConfigError(f"BUCKETGUARD_TOPIC_ARN must be an SNS topic ARN, got {arn!r}")
-    return arn, match.group(1)
+    return arn, arn.split(":")[3]
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -129,7 +127,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     """Validate every BUCKETGUARD_* variable; raise ConfigError naming the first bad one."""
     topic_arn, topic_region = topic_from_env(env)
     log_group = (env.get("BUCKETGUARD_LOG_GROUP") or "").strip() or None
-    if log_group and not LOG_GROUP_RE.match(log_group):
+    if log_group and not LOG_GROUP_NAME_RE.match(log_group):
         raise ConfigError(f"BUCKETGUARD_LOG_GROUP is not a valid log group name: {log_group!r}")
     tag = (env.get("BUCKETGUARD_ALLOW_TAG") or "").strip() or "bucketguard:public=approved"
     if "=" not in tag or not tag.split("=", 1)[0].strip():
