@@ -143,6 +143,22 @@ def log_group_name_ok(value: Any) -> bool:
     return isinstance(value, str) and LOG_GROUP_NAME_RE.match(value) is not None
 
 
+def text_matches(regex: re.Pattern[str], value: Any) -> bool:
+    """Ansible's ``match`` test: whether ``regex`` matches the value's text (a number or a list is checked as text)."""
+    return regex.match(value if isinstance(value, str) else str(value)) is not None
+
+
+def jinja_int(value: Any) -> int:
+    """Jinja's ``int`` filter: the number, else the whole part of a float, else 0."""
+    try:
+        return int(value, 10) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
+
 def as_bool(value: Any) -> bool | None:
     """Ansible's boolean reading of ``value`` (None when it is not a boolean)."""
     if isinstance(value, bool):

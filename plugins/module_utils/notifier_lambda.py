@@ -18,24 +18,23 @@ from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
     ACCOUNT_ID_RE,
+    ALLOW_ENTRY_RE,
+    KMS_KEY_ARN_RE,
     LOG_GROUP_NAME_RE,
+    LOG_RETENTION_DAYS,
     REGION_RE,
     SNS_TOPIC_ARN_RE,
+    WILDCARD_ONLY_RE,
     as_bool,
+    jinja_int,
+    text_matches,
 )
 from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import notifier_policy
 
 SQS_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):sqs:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,80}\Z")
-KMS_KEY_ARN_RE = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]{1,128}\Z"
-)
 # SQS queue names (80: letters, digits, hyphens, underscores) and DynamoDB table names (3-255).
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")
-# Bucket names (3-63 lower-case letters, digits, dots, hyphens) or globs of them (* ? [..]).
-ALLOW_ENTRY_RE = re.compile(r"^[a-z0-9.*?\[\]-]{1,63}\Z")
-# An entry made only of wildcards (*, ?, [..]) would approve every bucket: refused.
-WILDCARD_ONLY_RE = re.compile(r"^([*?]|\[[^\]]*\])+\Z")
 # Lambda function names (64) and IAM role names (64).
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
@@ -44,31 +43,6 @@ RULE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 RUNTIME_RE = re.compile(r"^python3\.[0-9]{1,2}\Z")
 HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
 ALLOW_TAG_RE = re.compile(r"^[^=,]{1,128}=[^,]{0,256}\Z")
-# The retention values CloudWatch Logs accepts (PutRetentionPolicy).
-RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 BUFFER_RETENTION_SECONDS = 345600
 DEAD_LETTER_RETENTION_SECONDS = 1209600
 
@@ -77,19 +51,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _ok(regex: re.Pattern[str], value: Any) -> bool:
-    return regex.match(_text(value)) is not None
-
-
-def _int(value: Any) -> int:
-    """Jinja's ``int`` filter: the number, else the number of a float, else 0."""
-    try:
-        return int(value, 10) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            return 0
+_ok, _int = text_matches, jinja_int
 
 
 def _digits(value: Any, most: int, low: int, high: int) -> bool:
@@ -242,7 +204,7 @@ def notifier_lambda_problems(v: Mapping[str, Any], region: Any) -> list[str]:
             f"notifier_lambda_max_receive_count must be 1-1000, got {_js(g('notifier_lambda_max_receive_count'))}.",
         ),
         (
-            kms == "" or _ok(KMS_KEY_ARN_RE, kms),
+            kms == "" or (_ok(KMS_KEY_ARN_RE, kms) and len(_text(kms).rsplit("/", 1)[-1]) <= 128),
             "notifier_lambda_topic_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not"
             f" an alias), got {_js(_text(kms))}.",
         ),
@@ -274,8 +236,8 @@ def notifier_lambda_problems(v: Mapping[str, Any], region: Any) -> list[str]:
             f"notifier_lambda_timeout must be 1-900 (seconds), got {_js(g('notifier_lambda_timeout'))}.",
         ),
         (
-            _int(g("notifier_lambda_log_retention_days")) in RETENTION_DAYS,
-            f"notifier_lambda_log_retention_days must be one of {', '.join(map(str, RETENTION_DAYS))}, got"
+            _int(g("notifier_lambda_log_retention_days")) in LOG_RETENTION_DAYS,
+            f"notifier_lambda_log_retention_days must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, got"
             f" {_js(g('notifier_lambda_log_retention_days'))}.",
         ),
         (

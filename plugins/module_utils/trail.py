@@ -16,19 +16,17 @@ from typing import Any
 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
     ACCOUNT_ID_RE,
+    KMS_KEY_ARN_RE,
+    KMS_KEY_RE,
+    LOG_GROUP_NAME_RE,
+    LOG_RETENTION_DAYS,
     PARTITIONS,
     REGION_RE,
     as_bool,
-    log_group_name_ok,
     s3_bucket_name_ok,
+    text_matches,
 )
 
-# KMS key: key id, multi-region key id, alias/NAME, or a key or alias ARN.
-KMS_KEY_RE = re.compile(
-    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+"
-    r"|arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+))\Z"
-)
-KMS_KEY_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+\Z")
 KMS_ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}\Z")
 DAYS_RE = re.compile(r"^[0-9]+\Z")
 TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]\Z")
@@ -36,31 +34,6 @@ ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
 KEY_PREFIX_RE = re.compile(r"^([A-Za-z0-9!_.*()-]+(/[A-Za-z0-9!_.*()-]+)*)?\Z")
 TRAIL_ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):cloudtrail:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}\Z"
-)
-# The retention values CloudWatch Logs accepts (PutRetentionPolicy).
-RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
 )
 STORAGE_CLASSES = ("glacier", "onezone_ia", "standard_ia", "intelligent_tiering", "deep_archive")
 OBJECT_LOCK_MODES = ("", "governance", "compliance")
@@ -71,8 +44,7 @@ def _js(value: Any) -> str:
     return json.dumps(value)
 
 
-def _ok(regex: re.Pattern[str], value: Any) -> bool:
-    return isinstance(value, str) and regex.match(value) is not None
+_ok = text_matches
 
 
 def _days(value: Any) -> bool:
@@ -142,12 +114,12 @@ def trail_problems(v: Mapping[str, Any], partition: str, region: Any) -> list[st
         ),
         (
             f"trail_log_group_name must be 1-512 letters, digits, or . _ / # -, got {_js(v['trail_log_group_name'])}.",
-            not log_group_name_ok(v["trail_log_group_name"]),
+            not _ok(LOG_GROUP_NAME_RE, v["trail_log_group_name"]),
         ),
         (
-            f"trail_log_retention_days must be one of {', '.join(map(str, RETENTION_DAYS))}, got"
+            f"trail_log_retention_days must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, got"
             f" {_js(v['trail_log_retention_days'])}.",
-            str(v["trail_log_retention_days"]) not in map(str, RETENTION_DAYS),
+            str(v["trail_log_retention_days"]) not in map(str, LOG_RETENTION_DAYS),
         ),
         (
             f"trail_logs_role_name must be 1-64 letters, digits or +=,.@_-, got {_js(v['trail_logs_role_name'])}.",

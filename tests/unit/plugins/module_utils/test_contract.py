@@ -337,3 +337,16 @@ def test_the_notifier_zip_carries_the_contract_it_checks_its_environment_with():
     assert {"src": "/c/plugins/module_utils/contract.py", "dest": f"{contract.MODULE_UTILS_IN_ZIP}/contract.py"} in (
         parts["include"]
     )
+
+
+def test_text_matches_reads_a_value_as_ansibles_match_test_does():
+    assert contract.text_matches(contract.ACCOUNT_ID_RE, 123456789012)
+    assert not contract.text_matches(contract.ACCOUNT_ID_RE, "123456789012\n")
+    assert not contract.text_matches(contract.REGION_RE, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"), [(5, 5), ("5", 5), (" 5\n", 5), ("2.7", 2), ("x", 0), (None, 0), (True, 1)]
+)
+def test_jinja_int(value, number):
+    assert contract.jinja_int(value) == number
