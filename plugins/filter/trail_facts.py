@@ -36,8 +36,8 @@ author:
 """
 
 EXAMPLES = r"""
-__trail: "{{ __trail_inputs | bucketguard.visibility.trail_facts(partition='aws', region=aws_region) }}"
-policy: "{{ __trail.bucket_policy | to_json }}"
+__trail_facts: "{{ __trail_inputs | bucketguard.visibility.trail_facts(partition='aws', region=aws_region) }}"
+policy: "{{ __trail_facts.bucket_policy | to_json }}"
 """
 
 RETURN = r"""
