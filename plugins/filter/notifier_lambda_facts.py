@@ -34,9 +34,9 @@ author:
 """
 
 EXAMPLES = r"""
-__notifier_lambda: >-
+__notifier_lambda_facts: >-
   {{ __notifier_lambda_inputs | bucketguard.visibility.notifier_lambda_facts(partition='aws', region=aws_region) }}
-environment: "{{ __notifier_lambda.environment }}"
+environment: "{{ __notifier_lambda_facts.environment }}"
 """
 
 RETURN = r"""
