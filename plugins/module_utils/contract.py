@@ -25,7 +25,8 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail 
 # --------------------------------------------------------------------------- the notifier's package
 
 # The contract files the notifier imports, carried in its zip at their import path.
-NOTIFIER_CORE_MODULES = ("bucket_state", "cloudtrail", "exposure")
+# contract: the formats the notifier checks its environment with (LOG_GROUP_NAME_RE), written once here.
+NOTIFIER_CORE_MODULES = ("bucket_state", "cloudtrail", "contract", "exposure")
 NOTIFIER_PACKAGE_ROOT = "bucketguard_notifier"
 MODULE_UTILS_IN_ZIP = "ansible_collections/bucketguard/visibility/plugins/module_utils"
 
@@ -107,6 +108,9 @@ PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}\Z")
 SNS_TOPIC_ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}\Z"
 )
+# CloudWatch Logs log group names (CreateLogGroup: 1-512 of letters, digits and . _ / # -). The one copy:
+# the roles (the log_group_name test), the dashboard and the notifier (carried in its zip) read it.
+LOG_GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9._/#-]{1,512}\Z")
 IAM_ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 ENDPOINT_RE = re.compile(r"^https?://[^\s]+\Z")
@@ -130,6 +134,32 @@ DEPRECATED_INPUTS = {
 }
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
+
+
+def sns_topic_arn_ok(value: Any) -> bool:
+    """Whether ``value`` is an SNS topic ARN of one of the three partitions (``SNS_TOPIC_ARN_RE``)."""
+    return isinstance(value, str) and SNS_TOPIC_ARN_RE.match(value) is not None
+
+
+def log_group_name_ok(value: Any) -> bool:
+    """Whether ``value`` is a CloudWatch Logs log group name (``LOG_GROUP_NAME_RE``)."""
+    return isinstance(value, str) and LOG_GROUP_NAME_RE.match(value) is not None
+
+
+def text_matches(regex: re.Pattern[str], value: Any) -> bool:
+    """Ansible's ``match`` test: whether ``regex`` matches the value's text (a number or a list is checked as text)."""
+    return regex.match(value if isinstance(value, str) else str(value)) is not None
+
+
+def jinja_int(value: Any) -> int:
+    """Jinja's ``int`` filter: the number, else the whole part of a float, else 0."""
+    try:
+        return int(value, 10) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return 0
 
 
 def as_bool(value: Any) -> bool | None:

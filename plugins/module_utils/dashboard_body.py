@@ -19,12 +19,11 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from .contract import is_home_host
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import LOG_GROUP_NAME_RE, is_home_host
 
 ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
 REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
-LOG_GROUP_RE = re.compile(r"[A-Za-z0-9_/.#-]{1,512}")
 FUNCTION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUEUE_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 EVENT_NAME_RE = re.compile(r"[A-Za-z]+")
@@ -86,7 +85,7 @@ def problems(inputs: dict[str, Any]) -> list[str]:
         out.append(f"dashboard_name must be 1-255 letters, digits, hyphens or underscores, got {show(v.get('name'))}.")
     if not v.get("alarm_name") or not v.get("heartbeat_alarm_name"):
         out.append("dashboard_alarm_name and dashboard_heartbeat_alarm_name must not be empty.")
-    if not _match(LOG_GROUP_RE, v.get("log_group_name")):
+    if not _match(LOG_GROUP_NAME_RE, v.get("log_group_name")):
         out.append(
             "dashboard_log_group_name must be a log group name such as /bucketguard/cloudtrail, "
             f"got {show(v.get('log_group_name'))}."

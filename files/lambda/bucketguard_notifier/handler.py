@@ -43,14 +43,16 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_stat
     read_policy_status,
 )
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
+    ACCOUNT_ID_RE,
+    LOG_GROUP_NAME_RE,
+    SNS_TOPIC_ARN_RE,
+)
 
 from . import dedup, events, message, store
 from .events import Alarm
 
-TOPIC_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
-ACCOUNT_RE = re.compile(r"^\d{12}\Z")
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)  # IAM role names (CreateRole's RoleName)
-LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}\Z")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")  # SQS standard queue names
 DEFAULT_DIGEST_WINDOW = 60
@@ -119,18 +121,16 @@ def log(event: str, **fields: Any) -> None:
 
 def topic_from_env(env: Mapping[str, str]) -> tuple[str, str]:
     arn = (env.get("BUCKETGUARD_TOPIC_ARN") or "").strip()
-    match = TOPIC_ARN_RE.match(arn)
-    if not match:
+    if not SNS_TOPIC_ARN_RE.match(arn):
         raise ConfigError(f"BUCKETGUARD_TOPIC_ARN must be an SNS topic ARN, got {arn!r}")
-    return arn, match.group(2)
+    return arn, arn.split(":")[3]
 
 
 def hub_from_env(env: Mapping[str, str], topic_arn: str) -> dict[str, Any]:
     """BUCKETGUARD_HOME_ACCOUNT, BUCKETGUARD_READER_ROLE, BUCKETGUARD_LOG_ACCOUNTS (organisation mode)."""
-    match = TOPIC_ARN_RE.match(topic_arn)
-    partition = match.group(1) if match else "aws"
+    partition = topic_arn.split(":")[1] if SNS_TOPIC_ARN_RE.match(topic_arn) else "aws"
     home = (env.get("BUCKETGUARD_HOME_ACCOUNT") or "").strip() or None
-    if home and not ACCOUNT_RE.match(home):
+    if home and not ACCOUNT_ID_RE.match(home):
         raise ConfigError(f"BUCKETGUARD_HOME_ACCOUNT must be a 12-digit account id, got {home!r}")
     role = (env.get("BUCKETGUARD_READER_ROLE") or "").strip() or None
     if role and not ROLE_NAME_RE.match(role):
@@ -152,9 +152,9 @@ def hub_from_env(env: Mapping[str, str], topic_arn: str) -> dict[str, Any]:
                 f"got {raw[:200]!r}"
             )
         for account, group in value.items():
-            if not ACCOUNT_RE.match(account):
+            if not ACCOUNT_ID_RE.match(account):
                 raise ConfigError(f"BUCKETGUARD_LOG_ACCOUNTS has {account!r}, not a 12-digit account id")
-            if not isinstance(group, str) or not LOG_GROUP_RE.match(group):
+            if not isinstance(group, str) or not LOG_GROUP_NAME_RE.match(group):
                 raise ConfigError(
                     f"BUCKETGUARD_LOG_ACCOUNTS names for account {account} {group!r}, not a valid log group name"
                 )
@@ -191,7 +191,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     """Validate every BUCKETGUARD_* variable; raise ConfigError naming the first bad one."""
     topic_arn, topic_region = topic_from_env(env)
     log_group = (env.get("BUCKETGUARD_LOG_GROUP") or "").strip() or None
-    if log_group and not LOG_GROUP_RE.match(log_group):
+    if log_group and not LOG_GROUP_NAME_RE.match(log_group):
         raise ConfigError(f"BUCKETGUARD_LOG_GROUP is not a valid log group name: {log_group!r}")
     tag = (env.get("BUCKETGUARD_ALLOW_TAG") or "").strip() or "bucketguard:public=approved"
     if "=" not in tag or not tag.split("=", 1)[0].strip():
@@ -506,7 +506,7 @@ class Notifier:
         with lock:
             if account in self._reader_failed:  # tried once in this invocation: not again per bucket
                 raise self._reader_failed[account]
-            if not ACCOUNT_RE.match(account):  # not an account id (a malformed record): no role to assume
+            if not ACCOUNT_ID_RE.match(account):  # not an account id (a malformed record): no role to assume
                 self._reader_failed[account] = ReaderUnavailable(account, role_arn, "not a 12-digit account id")
                 raise self._reader_failed[account]
             try:

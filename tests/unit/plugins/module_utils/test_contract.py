@@ -321,3 +321,60 @@ def test_every_format_pattern_is_anchored_at_the_true_end():
     for pattern in patterns:
         if pattern.pattern.startswith("^"):
             assert pattern.pattern.endswith("\\Z"), pattern.pattern
+
+
+@pytest.mark.parametrize(
+    ("arn", "ok"),
+    [
+        ("arn:aws:sns:eu-west-3:123456789012:bucketguard-alerts", True),
+        ("arn:aws-cn:sns:cn-north-1:123456789012:a_b", True),
+        ("arn:aws-us-gov:sns:us-gov-west-1:123456789012:t", True),
+        ("arn:aws-iso:sns:us-iso-east-1:123456789012:t", False),
+        ("arn:aws:sns:eu-west-3:123456789012:t\n", False),
+        ("arn:aws:sns:eu-west-3:12345:t", False),
+        ("arn:aws:sns:eu-west-3:123456789012:t.fifo", False),
+        ("arn:aws:sqs:eu-west-3:123456789012:t", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_sns_topic_arns(arn, ok):
+    assert contract.sns_topic_arn_ok(arn) is ok
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("/bucketguard/cloudtrail", True),
+        ("aws-cloudtrail-logs_1.#x", True),
+        ("a" * 512, True),
+        ("a" * 513, False),
+        ("", False),
+        ("bad name", False),
+        ("/bg/cloudtrail\n", False),
+        ("a:b", False),
+        (42, False),
+    ],
+)
+def test_log_group_names(name, ok):
+    assert contract.log_group_name_ok(name) is ok
+
+
+def test_the_notifier_zip_carries_the_contract_it_checks_its_environment_with():
+    parts = contract.notifier_package("/c")
+    assert {"src": "/c/plugins/module_utils/contract.py", "dest": f"{contract.MODULE_UTILS_IN_ZIP}/contract.py"} in (
+        parts["include"]
+    )
+
+
+def test_text_matches_reads_a_value_as_ansibles_match_test_does():
+    assert contract.text_matches(contract.ACCOUNT_ID_RE, 123456789012)
+    assert not contract.text_matches(contract.ACCOUNT_ID_RE, "123456789012\n")
+    assert not contract.text_matches(contract.REGION_RE, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"), [(5, 5), ("5", 5), (" 5\n", 5), ("2.7", 2), ("x", 0), (None, 0), (True, 1)]
+)
+def test_jinja_int(value, number):
+    assert contract.jinja_int(value) == number

@@ -1,49 +1,75 @@
-"""The trail role's input check (``__trail_input_errors``), policies and event selectors, templated as Ansible would.
+"""The trail role's input check, policies and event selectors (plugins/module_utils/trail.py).
 
-These are the role's pure helpers: the first task asserts ``__trail_input_errors`` is empty before any
-AWS call, and the bucket, trust and log-group policies and the advanced event selectors are built in ``vars/main.yml``.
+The role's first task asserts ``trail_problems`` is empty before any AWS call; the bucket, key, access-log and
+logs-role policies and the advanced event selectors come from ``trail_facts``. ``tests/fixtures/roles/trail.json``
+holds what the role's Jinja (``roles/trail/vars/main.yml``) rendered before the move (issue 11), for the cases
+below and more: the functions give the same messages and documents, byte for byte (key order included).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.bucketguard.visibility.plugins.module_utils.trail import trail_facts, trail_problems
 from ansible_collections.bucketguard.visibility.plugins.modules.cloudtrail_event_selectors import (
     normalize_advanced_selectors,
     selector_problems,
 )
 
-from tests.lib.role_vars import render as render_role_var
-
-ROLE = Path(__file__).resolve().parents[3] / "roles" / "trail"
-
-HOST_VARS = {
-    "aws_region": "eu-west-3",
-    "bucketguard_account_id": "444455556666",
-    "bucketguard_name_prefix": "bucketguard",
-    "bucketguard_home_region_name": "eu-west-3",
-}
+FIXTURE = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "roles" / "trail.json").read_text())
+CASES = FIXTURE["cases"]
+# The role's inputs with its defaults, for account 444455556666 in eu-west-3 and the prefix "bucketguard".
+DEFAULTS = CASES[0]["inputs"]
+# Host variables the role reads besides its own inputs.
+HOST = ("aws_region", "bucketguard_partition", "made_key_arn")
 
 
-def render(name: str, **overrides: Any) -> Any:
-    """One default or internal var of the role, templated with HOST_VARS and ``overrides``."""
-    return render_role_var("trail", name, HOST_VARS, **overrides)
+def split(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    inputs = {**DEFAULTS, **{k: v for k, v in overrides.items() if k not in HOST}}
+    if "bucketguard_account_id" in overrides:  # trail_account_id defaults to it
+        inputs["trail_account_id"] = inputs.pop("bucketguard_account_id")
+    host = {
+        "partition": overrides.get("bucketguard_partition", "aws"),
+        "region": overrides.get("aws_region", "eu-west-3"),
+    }
+    return inputs, host
 
 
 def errors(**overrides: Any) -> list[str]:
-    return render("__trail_input_errors", **overrides)
+    inputs, host = split(overrides)
+    return trail_problems(inputs, **host)
+
+
+def facts(**overrides: Any) -> dict[str, Any]:
+    inputs, host = split(overrides)
+    return trail_facts(inputs, made_key_arn=overrides.get("made_key_arn", ""), **host)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_same_messages_and_documents_as_the_roles_jinja(case: dict[str, Any]) -> None:
+    host = {"partition": case["partition"], "region": case["region"]}
+    assert trail_problems(case["inputs"], **host) == case["problems"]
+    if "facts" in case:
+        got = trail_facts(case["inputs"], made_key_arn=case.get("made_key_arn", ""), **host)
+        for name, wanted in case["facts"].items():
+            assert json.dumps(got[name]) == json.dumps(wanted), name
 
 
 def test_defaults_are_valid_and_names_follow_the_design() -> None:
     assert errors() == []
-    assert render("trail_name") == "bucketguard-trail"
-    assert render("trail_log_group_name") == "/bucketguard/cloudtrail"
-    assert render("trail_bucket_name") == "bucketguard-cloudtrail-444455556666-eu-west-3"
-    assert render("trail_logs_role_name") == "bucketguard-cloudtrail-logs-role"
-    assert render("__trail_arn") == "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
-    assert render("__trail_log_group_arn") == "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail:*"
+    assert DEFAULTS["trail_name"] == "bucketguard-trail"
+    assert DEFAULTS["trail_log_group_name"] == "/bucketguard/cloudtrail"
+    assert DEFAULTS["trail_bucket_name"] == "bucketguard-cloudtrail-444455556666-eu-west-3"
+    assert DEFAULTS["trail_logs_role_name"] == "bucketguard-cloudtrail-logs-role"
+    assert facts()["arn"] == "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
+    assert facts()["log_group_arn"] == "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail:*"
+
+
+def facts_of(name: str, **overrides: Any) -> Any:
+    return facts(**overrides)[name]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +191,7 @@ def test_several_bad_values_are_all_reported() -> None:
 
 
 def test_bucket_policy_lets_only_this_trail_write_and_denies_plain_http() -> None:
-    policy = render("__trail_bucket_policy", trail_s3_key_prefix="org/audit")
+    policy = facts(trail_s3_key_prefix="org/audit")["bucket_policy"]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert set(by_sid) == {"AWSCloudTrailAclCheck", "AWSCloudTrailWrite", "DenyInsecureTransport"}
     trail_arn = "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
@@ -188,26 +214,24 @@ def test_bucket_policy_lets_only_this_trail_write_and_denies_plain_http() -> Non
 
 
 def test_logs_role_is_for_this_trail_and_writes_only_to_its_log_group() -> None:
-    trust = render("__trail_logs_role_trust")["Statement"]
+    trust = facts()["logs_role_trust"]["Statement"]
     assert trust == [
         {
             "Effect": "Allow",
             "Principal": {"Service": "cloudtrail.amazonaws.com"},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceArn": render("__trail_arn")}},
+            "Condition": {"StringEquals": {"aws:SourceArn": facts()["arn"]}},
         }
     ]
-    (statement,) = render("__trail_logs_role_policy")["Statement"]
+    (statement,) = facts()["logs_role_policy"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statement["Resource"] == "arn:aws:logs:eu-west-3:444455556666:log-group:/bucketguard/cloudtrail:log-stream:*"
 
 
 def test_arns_follow_the_partition() -> None:
-    assert render("__trail_arn", bucketguard_partition="aws-cn", aws_region="cn-north-1").startswith(
-        "arn:aws-cn:cloudtrail:"
-    )
-    assert render("__trail_bucket_arn", bucketguard_partition="aws-us-gov").startswith("arn:aws-us-gov:s3:::")
+    assert facts_of("arn", bucketguard_partition="aws-cn", aws_region="cn-north-1").startswith("arn:aws-cn:cloudtrail:")
+    assert facts_of("bucket_arn", bucketguard_partition="aws-us-gov").startswith("arn:aws-us-gov:s3:::")
 
 
 MANAGEMENT_ALL = {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
@@ -239,13 +263,11 @@ OBJECT_ACL = {
     ],
 )
 def test_advanced_event_selectors(overrides: dict[str, Any], selectors: list[dict[str, Any]]) -> None:
-    assert render("__trail_advanced_event_selectors", **overrides) == selectors
+    assert facts_of("advanced_event_selectors", **overrides) == selectors
 
 
 def test_rendered_selectors_pass_the_modules_own_checks() -> None:
-    rendered = render(
-        "__trail_advanced_event_selectors", trail_management_events="write_only", trail_object_acl_events=True
-    )
+    rendered = facts_of("advanced_event_selectors", trail_management_events="write_only", trail_object_acl_events=True)
     assert selector_problems(rendered) == []
     # readOnly stays the string "false" through templating (a boolean would be refused by CloudTrail).
     assert rendered[0]["FieldSelectors"][1] == {"Field": "readOnly", "Equals": ["false"]}
@@ -253,7 +275,7 @@ def test_rendered_selectors_pass_the_modules_own_checks() -> None:
 
 
 def test_the_kms_key_policy_pins_cloudtrail_to_this_trail_and_logs_to_this_log_group() -> None:
-    policy = render("__trail_kms_key_policy")
+    policy = facts()["kms_key_policy"]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     trail_arn = "arn:aws:cloudtrail:eu-west-3:444455556666:trail/bucketguard-trail"
     assert by_sid["EnableIAMPolicies"]["Principal"] == {"AWS": "arn:aws:iam::444455556666:root"}
@@ -287,25 +309,25 @@ def test_the_kms_key_policy_pins_cloudtrail_to_this_trail_and_logs_to_this_log_g
 
 
 def test_the_trail_uses_the_made_key_or_the_given_one() -> None:
-    assert render("__trail_kms_key") == ""
-    assert render("__trail_kms_key_arn") == ""
-    assert render("__trail_log_group_kms_key") == ""
+    assert facts()["kms_key"] == ""
+    assert facts()["kms_key_arn"] == ""
+    assert facts()["log_group_kms_key"] == ""
     alias_arn = "arn:aws:kms:eu-west-3:444455556666:alias/bucketguard-cloudtrail"
-    assert render("__trail_kms_key", trail_kms_key_create=True) == alias_arn
+    assert facts_of("kms_key", trail_kms_key_create=True) == alias_arn
     # Before the key exists (check mode on an empty account): the alias for the trail, nothing for the log group.
-    assert render("__trail_kms_key_arn", trail_kms_key_create=True) == alias_arn
-    assert render("__trail_log_group_kms_key", trail_kms_key_create=True) == ""
+    assert facts_of("kms_key_arn", trail_kms_key_create=True) == alias_arn
+    assert facts_of("log_group_kms_key", trail_kms_key_create=True) == ""
     made = {"key_arn": "arn:aws:kms:eu-west-3:444455556666:key/made"}
-    assert render("__trail_kms_key_arn", trail_kms_key_create=True, __trail_kms_key_made=made) == made["key_arn"]
-    assert render("__trail_log_group_kms_key", trail_kms_key_create=True, __trail_kms_key_made=made) == made["key_arn"]
+    assert facts_of("kms_key_arn", trail_kms_key_create=True, made_key_arn=made["key_arn"]) == made["key_arn"]
+    assert facts_of("log_group_kms_key", trail_kms_key_create=True, made_key_arn=made["key_arn"]) == made["key_arn"]
     given = "arn:aws:kms:eu-west-3:444455556666:key/given"
-    assert render("__trail_kms_key_arn", trail_kms_key_id=given) == given
-    assert render("__trail_log_group_kms_key", trail_log_group_kms_key_arn=given) == given
+    assert facts_of("kms_key_arn", trail_kms_key_id=given) == given
+    assert facts_of("log_group_kms_key", trail_log_group_kms_key_arn=given) == given
 
 
 def test_the_access_log_bucket_takes_only_s3_logging_for_this_log_bucket_and_denies_plain_http() -> None:
-    assert render("trail_access_log_bucket_name") == "bucketguard-cloudtrail-access-444455556666-eu-west-3"
-    policy = render("__trail_access_log_bucket_policy")
+    assert DEFAULTS["trail_access_log_bucket_name"] == "bucketguard-cloudtrail-access-444455556666-eu-west-3"
+    policy = facts()["access_log_bucket_policy"]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert set(by_sid) == {"S3ServerAccessLogsPolicy", "DenyInsecureTransport"}
     write = by_sid["S3ServerAccessLogsPolicy"]
