@@ -11,7 +11,7 @@ description:
   - The hub account and region, the organisation id, the partition, the member accounts (every account but the
     hub), the log accounts (hosts with C(bucketguard_organization_trail) true, and their log group) and the hub's
     default bus ARN. An empty dict in standalone mode (no C(bucketguard_hub_account_id)).
-  - The same file gives the roles organisation mode's other small pure helpers (C(plugins/module_utils/hub.py)):
+  - The same file gives the roles organisation mode's other small pure helpers from C(plugins/module_utils/hub.py),
     C(hub_forwarder_policy), C(hub_alarm_state_pattern), C(hub_alarm_forward_pattern), C(hub_bus_findings),
     C(hub_role_findings).
   - C(playbooks/check_inventory.yml) publishes it as the fact C(bucketguard_hub) on every host, after
