@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit faults molecule molecule-all awx fleet live-test bad-input audit test demo bench bench-load emulators-up emulators-down clean build
+.PHONY: help setup lint unit faults molecule molecule-all awx fleet hub live-test bad-input audit test demo bench bench-load emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ awx: setup ## AWX tests: deploy through ansible-runner on LocalStack, bad survey
 
 fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 	pytest -q -m fleet tests/fleet
+
+hub: setup ## Organisation (hub) mode on LocalStack: a hub and 2 members x 2 regions, deploy, verify (drift), teardown
+	pytest -q -m hub tests/hub
 
 live-test: setup ## Live smoke test: LocalStack by default; BUCKETGUARD_LIVE=aws BUCKETGUARD_LIVE_ACCOUNT=... for a sandbox (README)
 	pytest -q -m live tests/live

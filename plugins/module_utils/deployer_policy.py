@@ -195,6 +195,26 @@ MODULE_ACTIONS: dict[str, tuple[str, ...]] = {
         "events:RemoveTargets",
         "iam:PassRole",  # the forwarder role of the other regions' rules
     ),
+    # Organisation mode: the hub bus policy (hub account only) and the member accounts' roles.
+    "bucketguard.visibility.event_bus_policy": (
+        "events:DescribeEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    ),
+    "bucketguard.visibility.iam_role_with_policy": (
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:ListRoleTags",
+        "iam:CreateRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:UpdateRole",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRole",
+    ),
     "amazon.aws.iam_role": (
         *_IAM_ROLE_READ,
         "iam:CreateRole",
@@ -474,6 +494,12 @@ STATEMENTS: tuple[dict[str, Any], ...] = (
             "events:RemoveTargets",
         ],
         "Resource": ["arn:aws:events:*:*:rule/{prefix}-*"],
+    },
+    {
+        # Organisation mode: the hub's default bus policy (event_bus_policy); only the default bus.
+        "Sid": "HubBusPolicy",
+        "Action": ["events:DescribeEventBus", "events:PutPermission", "events:RemovePermission"],
+        "Resource": ["arn:aws:events:*:*:event-bus/default"],
     },
     {
         "Sid": "NotifierFunction",
