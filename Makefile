@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.collections
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= default
 
-.PHONY: help setup lint unit faults molecule molecule-all awx fleet live-test bad-input audit test demo bench bench-load emulators-up emulators-down clean build
+.PHONY: help setup lint unit faults molecule molecule-all awx fleet hub live-test bad-input audit test demo bench bench-load emulators-up emulators-down clean build
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ awx: setup ## AWX tests: deploy through ansible-runner on LocalStack, bad survey
 fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 	pytest -q -m fleet tests/fleet
 
+hub: setup ## Organisation mode on LocalStack: hub + members x 2 regions, a public bucket followed to the hub's mailbox
+	pytest -q -m hub tests/hub
+
 live-test: setup ## Live smoke test: LocalStack by default; BUCKETGUARD_LIVE=aws BUCKETGUARD_LIVE_ACCOUNT=... for a sandbox (README)
 	pytest -q -m live tests/live
 
@@ -56,7 +59,7 @@ test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, th
 demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
 	scripts/demo.sh
 
-bench: setup ## Fleet benchmark on LocalStack (10 x 3, 30 x 3, 1 x 1), then the notifier load test (benchmarks/README.md)
+bench: setup ## Fleet benchmark on LocalStack (10 x 3, 30 x 3, 1 x 1; hub mode 100 members x 3), then the notifier load test (benchmarks/README.md)
 	$(VENV)/bin/python benchmarks/fleet_bench.py
 	$(VENV)/bin/python benchmarks/notifier_load.py
 

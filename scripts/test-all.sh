@@ -54,6 +54,8 @@ stage "fleet: deploy, upgrade, verify, drift, teardown" pytest -q -m fleet tests
 stage "live smoke (LocalStack)" env -u BUCKETGUARD_LIVE pytest -q -m live tests/live
 stage "audit: audit.yml on LocalStack, report in headless Chromium" pytest -q -m audit tests/audit
 stage "inventory: aws_organization on moto, a deploy on LocalStack" pytest -q -m inventory tests/inventory
+# Organisation mode: hub + 2 members + the log account x 2 regions, a public bucket followed to the hub's mailbox.
+stage "hub: organisation mode on LocalStack (hub, members, log account)" pytest -q -m hub tests/hub
 # shellcheck disable=SC2046
 stage "molecule: $(scenarios)" scripts/run-molecule.sh $(scenarios)
 
