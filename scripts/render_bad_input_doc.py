@@ -47,6 +47,8 @@ def table(rows: list[dict]) -> str:
         if row.get("note"):
             happens += f". {row['note'].strip()}"
         where = WHERE[row.get("where", "all")]
+        if row.get("with"):
+            where += " with " + ", ".join(f"`{k}: {v}`" for k, v in row["with"].items())
         lines.append(f"| {n} | `{row['variable']}` | {shown(row['value'])} | {where} | {cell(happens)} |")
     return "\n".join(lines)
 

@@ -9,12 +9,19 @@ short_description: The member account's read-only role policy in organisation mo
 version_added: 0.3.0
 description:
   - The S3 and S3 Control reads the hub notifier needs to judge a member's bucket, and nothing else
-    (no write, no object read, no listing). From C(plugins/module_utils/hub.py).
+    (no write, no object read, no listing); in the log account also C(logs:FilterLogEvents) on the organisation
+    trail's log group. From C(plugins/module_utils/hub.py).
 options:
   _input:
     description: The partition (C(bucketguard_partition)).
     type: str
     required: true
+  log_group_arn:
+    description:
+      - In the log account (C(bucketguard_organization_trail)), the organisation trail's log group ARN the hub
+        notifier reads records from (C(logs:FilterLogEvents) on it and its streams). Empty - no log read.
+    type: str
+    default: ""
 author:
   - bucketguard contributors (!UNKNOWN)
 """

@@ -425,6 +425,9 @@ def fleet_problems(hosts: dict[str, Any], sliced: bool = False) -> list[str]:
                 f"account {account}: the host {homes[0][0]} has bucketguard_home_region true but its aws_region "
                 f"{homes[0][1].get('aws_region')} is not bucketguard_home_region_name {names[0]}."
             )
+    from .hub import hub_problems  # hub imports this module
+
+    out += hub_problems(hosts, sliced=sliced)
     return out
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .contract import ACCOUNT_ID_RE, PARTITIONS, REGION_RE
+from .contract import ACCOUNT_ID_RE, PARTITIONS, REGION_RE, as_bool
 
 ORGANIZATION_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}\Z")
 
@@ -49,11 +49,26 @@ def bus_arn(partition: str, region: str, account_id: str, bus: str = "default") 
     return f"arn:{partition}:events:{region}:{account_id}:event-bus/{bus}"
 
 
-def reader_role_policy(partition: str = "aws") -> dict[str, Any]:
-    """The member's reader role: the bucket and account reads the hub notifier needs, and nothing else."""
+def reader_role_policy(partition: str = "aws", log_group_arn: str | None = None) -> dict[str, Any]:
+    """The member's reader role: the bucket and account reads the hub notifier needs, and nothing else.
+
+    ``log_group_arn``: in the log account, the organisation trail's log group (its ARN without ``:*``), whose
+    records the hub notifier reads (logs:FilterLogEvents) when that account's alarm fires."""
+    logs = []
+    if log_group_arn:
+        arn = log_group_arn.removesuffix(":*")
+        logs = [
+            {
+                "Sid": "ReadOrganisationTrailRecords",
+                "Effect": "Allow",
+                "Action": ["logs:FilterLogEvents"],
+                "Resource": [arn, f"{arn}:*"],
+            }
+        ]
     return {
         "Version": "2012-10-17",
         "Statement": [
+            *logs,
             {
                 "Sid": "ReadBucketExposure",
                 "Effect": "Allow",
@@ -159,13 +174,117 @@ def bus_policy_allows(policy: dict[str, Any] | None, account_id: str, organizati
     return allowed
 
 
-def hub_problems(hosts: dict[str, Any]) -> list[str]:
-    """Fleet-wide checks of hub mode; [] when no host sets bucketguard_hub_account_id (standalone mode)."""
+def log_group_arn(partition: str, region: str, account_id: str, log_group: str) -> str:
+    return f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}"
+
+
+def forwarder_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
+    """The forwarder role's policy: events:PutEvents on one default bus (the home region's, or the hub's)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PutEventsOnTheHomeRegionsBus",
+                "Effect": "Allow",
+                "Action": "events:PutEvents",
+                "Resource": bus_arn(partition, region, account_id),
+            }
+        ],
+    }
+
+
+def alarm_state_pattern(accounts: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The hub rule's pattern: CloudWatch alarm state changes forwarded by the log accounts."""
+    return {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "account": sorted(accounts),
+    }
+
+
+def alarm_forward_pattern(alarm_arns: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The log account's rule pattern: its own bucketguard alarms' state changes (to the hub bus)."""
+    return {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "resources": sorted(alarm_arns),
+    }
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def hub_fleet(hosts: dict[str, Any]) -> dict[str, Any]:
+    """The fleet seen from organisation mode (computed once by the inventory check); {} in standalone mode.
+
+    hub_account_id, hub_region, organization_id ("" when none), partition, members (every account but the hub,
+    sorted), log_accounts ({account: log group name} of the hosts with bucketguard_organization_trail true),
+    bus_arn (the hub's default bus). Call it on an inventory hub_problems accepts."""
+    hub = next((_text(hv.get("bucketguard_hub_account_id")) for hv in hosts.values()), "")
+    if not hub:
+        return {}
+    first = next(iter(hosts.values()))
+    partition = _text(first.get("bucketguard_partition") or "aws")
+    region = _text(first.get("bucketguard_hub_region"))
+    accounts = sorted({_text(hv.get("bucketguard_account_id")) for hv in hosts.values()})
+    log_accounts = {
+        _text(hv.get("bucketguard_account_id")): _text(hv.get("bucketguard_trail_log_group_name"))
+        for hv in hosts.values()
+        if as_bool(hv.get("bucketguard_organization_trail", False))
+    }
+    return {
+        "hub_account_id": hub,
+        "hub_region": region,
+        "organization_id": _text(first.get("bucketguard_organization_id")),
+        "partition": partition,
+        "members": [a for a in accounts if a != hub],
+        "log_accounts": dict(sorted(log_accounts.items())),
+        "bus_arn": bus_arn(partition, region, hub),
+    }
+
+
+def organization_trail_problems(hosts: dict[str, Any], hub_mode: bool) -> list[str]:
+    """bucketguard_organization_trail: a boolean, only in organisation mode, with trail_manage false and a log group."""
+    out: list[str] = []
+    for host, hv in sorted(hosts.items()):
+        value = hv.get("bucketguard_organization_trail", False)
+        flag = as_bool(value)
+        if flag is None:
+            out.append(f"{host}: bucketguard_organization_trail must be true or false, got {value!r}.")
+            continue
+        if not flag:
+            continue
+        if not hub_mode:
+            out.append(
+                f"{host}: bucketguard_organization_trail is true but bucketguard_hub_account_id is not set: "
+                "the organisation trail's alarms go to the hub (organisation mode, docs/organisation.md)."
+            )
+        if as_bool(hv.get("trail_manage", True)) is not False:
+            out.append(
+                f"{host}: bucketguard_organization_trail needs trail_manage: false (the organisation trail exists; "
+                "bucketguard only watches its log group)."
+            )
+        if not _text(hv.get("bucketguard_trail_log_group_name")):
+            out.append(
+                f"{host}: bucketguard_organization_trail needs bucketguard_trail_log_group_name, the organisation "
+                "trail's log group (Control Tower: aws-controltower/CloudTrailLogs)."
+            )
+    return out
+
+
+def hub_problems(hosts: dict[str, Any], sliced: bool = False) -> list[str]:
+    """Fleet-wide checks of hub mode; only bucketguard_organization_trail's when no host sets
+    bucketguard_hub_account_id (standalone mode). ``sliced``: an AWX job slice, the hub's hosts may be elsewhere."""
     hub_ids = {h: hv.get("bucketguard_hub_account_id") for h, hv in hosts.items()}
     set_on = {h: str(v) for h, v in hub_ids.items() if v not in (None, "")}
     if not set_on:
-        return []
-    problems: list[str] = []
+        problems = organization_trail_problems(hosts, hub_mode=False)
+        for name in ("bucketguard_hub_region", "bucketguard_organization_id"):
+            if any(hv.get(name) not in (None, "") for hv in hosts.values()):
+                problems.append(f"{name} is set but bucketguard_hub_account_id is not: set both (organisation mode).")
+        return problems
+    problems = organization_trail_problems(hosts, hub_mode=True)
     unset = sorted(h for h in hosts if h not in set_on)
     if unset:
         problems.append(
@@ -180,6 +299,12 @@ def hub_problems(hosts: dict[str, Any]) -> list[str]:
     if not ACCOUNT_ID_RE.match(hub):
         problems.append(f"bucketguard_hub_account_id must be a 12-digit account id, got {hub!r}")
         return problems
+    hub_hosts = [h for h, hv in hosts.items() if str(hv.get("bucketguard_account_id") or "") == hub]
+    if not hub_hosts and not sliced:
+        problems.append(
+            f"bucketguard_hub_account_id {hub} is not an account of the inventory: add the hub account "
+            "(it holds the notifier, the topic and the dashboard)"
+        )
     regions = {str(hv.get("bucketguard_hub_region") or "") for hv in hosts.values()}
     if len(regions) != 1 or not REGION_RE.match(next(iter(regions))):
         problems.append(
@@ -188,19 +313,21 @@ def hub_problems(hosts: dict[str, Any]) -> list[str]:
         )
         return problems
     region = next(iter(regions))
-    hub_hosts = [h for h, hv in hosts.items() if str(hv.get("bucketguard_account_id") or "") == hub]
-    if not hub_hosts:
-        problems.append(
-            f"bucketguard_hub_account_id {hub} is not an account of the inventory: add the hub account "
-            "(it holds the notifier, the topic and the dashboard)"
-        )
-    elif not any(str(hosts[h].get("aws_region") or "") == region for h in hub_hosts):
+    if hub_hosts and not any(str(hosts[h].get("aws_region") or "") == region for h in hub_hosts):
         problems.append(f"the hub account {hub} has no host in bucketguard_hub_region {region}")
+    homes = {str(hosts[h].get("bucketguard_home_region_name") or "") for h in hub_hosts} - {""}
+    if homes and homes != {region}:
+        problems.append(
+            f"the hub account {hub}'s bucketguard_home_region_name ({', '.join(sorted(homes))}) must be "
+            f"bucketguard_hub_region {region}: the hub's stack lives in the hub region"
+        )
     org = {str(hv.get("bucketguard_organization_id") or "") for hv in hosts.values()}
     org.discard("")
     for value in sorted(org):
         if not ORGANIZATION_ID_RE.match(value):
             problems.append(f"bucketguard_organization_id must look like o-xxxxxxxxxx, got {value!r}")
+    if len(org) > 1:
+        problems.append(f"bucketguard_organization_id differs between hosts: {', '.join(sorted(org))}")
     partitions = {str(hv.get("bucketguard_partition") or "aws") for hv in hosts.values()}
     if len(partitions) > 1 or not partitions <= set(PARTITIONS):
         problems.append(f"hub mode needs one bucketguard_partition for the whole fleet, got {sorted(partitions)}")

@@ -4,7 +4,7 @@ One account in two regions (the home region eu-west-3 and us-east-1), everything
 where nothing listens (so any AWS call would fail with a connection error, not with the inventory check's
 message), and the row's variable set where the row says: ``all`` (the inventory's all vars), ``home`` (the
 home-region host), ``every`` (each host) or ``survey`` (an extra var marked ``!unsafe``, as AWX passes a survey
-answer).
+answer); a row's ``with`` (other variables it needs, such as organisation mode's hub account) goes to the all vars.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def row_inventory(row: dict[str, Any], port: int, python: str) -> tuple[dict[str
     where = row.get("where", "all")
     value = copy.deepcopy(row["value"])
     extra: dict[str, Any] = {}
+    inventory["all"]["vars"].update(copy.deepcopy(row.get("with") or {}))
     if where == "all":
         inventory["all"]["vars"][row["variable"]] = value
     elif where == "home":

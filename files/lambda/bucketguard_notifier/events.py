@@ -4,6 +4,10 @@ Inputs the function receives:
 
 * the CloudWatch alarm's Lambda action event (``{"source": "aws.cloudwatch", "alarmData": {...}}``),
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions-Lambda.html
+* an EventBridge "CloudWatch Alarm State Change" event (organisation mode: a log account's alarm forwarded to
+  the hub bus; ``account``, ``region``, ``time``, ``resources`` = [alarm ARN], ``detail`` with the same
+  ``alarmName``, ``state``, ``previousState`` and ``configuration`` as ``alarmData``),
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
 * an EventBridge "AWS API Call via CloudTrail" event (``{"detail-type": ..., "detail": <record>}``),
   https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
 * a bare CloudTrail record, or ``{"Records": [...]}`` as in a CloudTrail log file,
@@ -50,6 +54,23 @@ class Alarm:
     window_start: datetime | None
     window_end: datetime | None
     description: str | None = None
+    metrics: tuple[tuple[str, str], ...] = ()  # (namespace, metric name) of the alarm's metrics
+    source: str = "lambda-action"  # "lambda-action" (alarmData) or "eventbridge" (CloudWatch Alarm State Change)
+
+
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+# The collection's other alarms (roles/alarm), told apart by their metric: they are not searched for S3 calls.
+HEARTBEAT_METRIC = ("AWS/Logs", "IncomingLogEvents")
+TAMPER_METRIC_NAME = "BucketguardTamper"
+
+
+def alarm_kind(alarm: Alarm) -> str:
+    """ "heartbeat" (the trail's dead man's switch), "tamper" (watch the watcher) or "visibility" (the rest)."""
+    if HEARTBEAT_METRIC in alarm.metrics:
+        return "heartbeat"
+    if any(name == TAMPER_METRIC_NAME for _, name in alarm.metrics):
+        return "tamper"
+    return "visibility"
 
 
 @dataclass(frozen=True)
@@ -84,15 +105,59 @@ MAX_UNWRAP = 3
 
 
 def parse_alarm(event: dict[str, Any]) -> Alarm:
+    """The Lambda alarm action's event (``alarmData``)."""
     data = get(event, "alarmData")
-    data = data if isinstance(data, dict) else {}
+    return _alarm(
+        data if isinstance(data, dict) else {},
+        clean(get(event, "alarmArn")),
+        clean(get(event, "accountId")),
+        clean(get(event, "region")),
+        get(event, "time"),
+        "lambda-action",
+    )
+
+
+def is_alarm_state_change(event: Any) -> bool:
+    return (
+        isinstance(event, dict)
+        and get(event, "source") == "aws.cloudwatch"
+        and get(event, "detail-type") == ALARM_STATE_CHANGE
+        and isinstance(get(event, "detail"), dict)
+    )
+
+
+def parse_alarm_state_change(event: dict[str, Any]) -> Alarm:
+    """An EventBridge "CloudWatch Alarm State Change" event: the alarm's ARN is ``resources[0]``."""
+    resources = [r for r in as_list(get(event, "resources")) if isinstance(r, str)]
+    arn = clean(next((r for r in resources if ":alarm:" in r), resources[0] if resources else None))
+    return _alarm(
+        get(event, "detail"),
+        arn,
+        clean(get(event, "account")),
+        clean(get(event, "region")),
+        get(event, "time"),
+        "eventbridge",
+    )
+
+
+def _metric_ids(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for metric in as_list(get(config, "metrics")):
+        m = get(get(metric, "metricStat"), "metric")
+        namespace, name = clean(get(m, "namespace")), clean(get(m, "name"))
+        if namespace or name:
+            out.append((namespace or "", name or ""))
+    return tuple(out)
+
+
+def _alarm(data: dict[str, Any], arn: str | None, account: str | None, region: str | None, time: Any, source: str):
     state = get(data, "state")
     state = state if isinstance(state, dict) else {}
     previous = get(data, "previousState")
     previous = previous if isinstance(previous, dict) else {}
     config = get(data, "configuration")
     config = config if isinstance(config, dict) else {}
-    timestamp = parse_time(get(state, "timestamp")) or parse_time(get(event, "time"))
+    timestamp = parse_time(get(state, "timestamp")) or parse_time(time)
     period = 60
     for metric in as_list(get(config, "metrics")):
         stat = get(metric, "metricStat")
@@ -113,14 +178,14 @@ def parse_alarm(event: dict[str, Any]) -> Alarm:
         window_end = max([*points, timestamp] if timestamp else points) + timedelta(seconds=period)
     else:
         window_start = timestamp - timedelta(seconds=period) if timestamp else None
-    arn = clean(get(event, "alarmArn"))
-    region = clean(get(event, "region"))
     if not region and arn and arn.count(":") >= 4:
         region = arn.split(":")[3] or None
+    if not account and arn and arn.count(":") >= 5:
+        account = arn.split(":")[4] or None
     return Alarm(
         name=clean(get(data, "alarmName")) or (arn.rsplit(":", 1)[-1] if arn else "unknown alarm"),
         arn=arn,
-        account_id=clean(get(event, "accountId")),
+        account_id=account,
         region=region,
         state=clean(get(state, "value")) or "UNKNOWN",
         previous_state=clean(get(previous, "value")),
@@ -130,6 +195,8 @@ def parse_alarm(event: dict[str, Any]) -> Alarm:
         window_start=window_start,
         window_end=window_end,
         description=clean(get(config, "description")),
+        metrics=_metric_ids(config),
+        source=source,
     )
 
 
@@ -192,6 +259,8 @@ def parse_event(event: Any) -> Parsed:
         return Parsed(kind="sqs", source="sqs", messages=messages)
     if isinstance(get(event, "alarmData"), dict):
         return Parsed(kind="alarm", alarm=parse_alarm(event), source="cloudwatch-alarm")
+    if is_alarm_state_change(event):
+        return Parsed(kind="alarm", alarm=parse_alarm_state_change(event), source="eventbridge-alarm")
     detail = event.get("detail")
     if isinstance(detail, dict) and is_record(detail):
         return Parsed(kind="records", records=[detail], source="eventbridge")

@@ -1,8 +1,14 @@
 """Lambda entry point: parse the event, read live bucket state, assess, mail. I/O lives here only.
 
-Inputs (``events.parse_event``): a CloudWatch alarm action (alarm path), an EventBridge CloudTrail event or
-records (direct), and an SQS batch from the buffer queue (fast path; bodies are EventBridge events or Lambda
-on-failure destination records replayed from the dead-letter queue).
+Inputs (``events.parse_event``): a CloudWatch alarm action or an EventBridge "CloudWatch Alarm State Change"
+event (alarm path), an EventBridge CloudTrail event or records (direct), and an SQS batch from the buffer queue
+(fast path; bodies are EventBridge events or Lambda on-failure destination records replayed from the
+dead-letter queue).
+
+Organisation (hub) mode (BUCKETGUARD_READER_ROLE set): another account's buckets, and a log account's log
+group, are read through that account's reader role (``AccountSessions``: sts:AssumeRole, cached); a role that
+cannot be assumed is tried once per invocation and its buckets keep the request's own verdict, with the line of
+``message.reader_unavailable``. One email per account. Unset: every read with the function's own role.
 
 Never lose an alert: ``lambda_handler`` raises only when the SNS publish itself fails (so Lambda retries and
 the dead-letter queue keeps the event) or when the topic ARN is missing/invalid (nothing can be mailed). For
@@ -41,7 +47,9 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail 
 from . import dedup, events, message, store
 from .events import Alarm
 
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+TOPIC_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+ACCOUNT_RE = re.compile(r"^\d{12}\Z")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)  # IAM role names (CreateRole's RoleName)
 LOG_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}\Z")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")  # SQS standard queue names
@@ -84,6 +92,18 @@ class Config:
     digest_window_seconds: int = 0  # at most one fast-path digest per account per window (0: no window)
     buffer_queue: str | None = None  # the buffer queue's name: where a batch inside the window goes back to
     account_names: Mapping[str, str] = field(default_factory=dict)
+    # Organisation (hub) mode: reader_role unset = standalone (every read with the function's own role).
+    partition: str = "aws"
+    home_account: str | None = None  # records of this account are read with the function's own role
+    reader_role: str | None = None  # the reader role's NAME in every member account
+    log_accounts: Mapping[str, str] = field(default_factory=dict)  # log account id -> organisation trail log group
+
+    @property
+    def hub(self) -> bool:
+        return self.reader_role is not None
+
+    def reader_arn(self, account: str) -> str:
+        return f"arn:{self.partition}:iam::{account}:role/{self.reader_role}"
 
     @property
     def allow_tag(self) -> tuple[str, str]:
@@ -102,7 +122,49 @@ def topic_from_env(env: Mapping[str, str]) -> tuple[str, str]:
     match = TOPIC_ARN_RE.match(arn)
     if not match:
         raise ConfigError(f"BUCKETGUARD_TOPIC_ARN must be an SNS topic ARN, got {arn!r}")
-    return arn, match.group(1)
+    return arn, match.group(2)
+
+
+def hub_from_env(env: Mapping[str, str], topic_arn: str) -> dict[str, Any]:
+    """BUCKETGUARD_HOME_ACCOUNT, BUCKETGUARD_READER_ROLE, BUCKETGUARD_LOG_ACCOUNTS (organisation mode)."""
+    match = TOPIC_ARN_RE.match(topic_arn)
+    partition = match.group(1) if match else "aws"
+    home = (env.get("BUCKETGUARD_HOME_ACCOUNT") or "").strip() or None
+    if home and not ACCOUNT_RE.match(home):
+        raise ConfigError(f"BUCKETGUARD_HOME_ACCOUNT must be a 12-digit account id, got {home!r}")
+    role = (env.get("BUCKETGUARD_READER_ROLE") or "").strip() or None
+    if role and not ROLE_NAME_RE.match(role):
+        raise ConfigError(
+            f"BUCKETGUARD_READER_ROLE must be an IAM role name (1-64 of letters, digits and +=,.@_-), got {role!r}"
+        )
+    if role and not home:
+        raise ConfigError("BUCKETGUARD_HOME_ACCOUNT is required when BUCKETGUARD_READER_ROLE is set")
+    raw = (env.get("BUCKETGUARD_LOG_ACCOUNTS") or "").strip()
+    log_accounts: dict[str, str] = {}
+    if raw:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ConfigError(
+                "BUCKETGUARD_LOG_ACCOUNTS must be a JSON object of 12-digit account id -> log group name, "
+                f"got {raw[:200]!r}"
+            )
+        for account, group in value.items():
+            if not ACCOUNT_RE.match(account):
+                raise ConfigError(f"BUCKETGUARD_LOG_ACCOUNTS has {account!r}, not a 12-digit account id")
+            if not isinstance(group, str) or not LOG_GROUP_RE.match(group):
+                raise ConfigError(
+                    f"BUCKETGUARD_LOG_ACCOUNTS names for account {account} {group!r}, not a valid log group name"
+                )
+            if account != home and not role:
+                raise ConfigError(
+                    f"BUCKETGUARD_LOG_ACCOUNTS lists account {account}, which is not BUCKETGUARD_HOME_ACCOUNT: "
+                    "its log group can only be read through BUCKETGUARD_READER_ROLE, which is not set"
+                )
+            log_accounts[account] = group
+    return {"partition": partition, "home_account": home, "reader_role": role, "log_accounts": log_accounts}
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -163,6 +225,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip() or topic_region,
         digest_window_seconds=_int(env, "BUCKETGUARD_DIGEST_WINDOW_SECONDS", DEFAULT_DIGEST_WINDOW, 0, 900),
         buffer_queue=queue,
+        **hub_from_env(env, topic_arn),
     )
 
 
@@ -187,6 +250,92 @@ def default_client_factory() -> ClientFactory:
         return cache[key]
 
     return factory
+
+
+# --------------------------------------------------------------------------- reads in other accounts (hub mode)
+
+READER_SESSION_NAME = "bucketguard-notifier"
+READER_SESSION_SECONDS = 900  # AssumeRole's minimum DurationSeconds
+CREDENTIALS_MARGIN = timedelta(minutes=2)  # credentials closer than this to their expiry are renewed
+AssumedClientFactory = Callable[[str, str | None, Mapping[str, str]], Any]
+
+
+def default_assumed_client(service: str, region: str | None, credentials: Mapping[str, str]) -> Any:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=BotoConfig(retries={"max_attempts": 4, "mode": "standard"}),
+    )
+
+
+class ReaderUnavailable(RuntimeError):
+    """The reader role of an account could not be assumed; ``str()`` is the line the email shows."""
+
+    def __init__(self, account: str, role_arn: str, code: str):
+        self.account, self.role_arn, self.code = account, role_arn, code
+        super().__init__(message.reader_unavailable(account, role_arn, code))
+
+
+class AccountSessions:
+    """Credentials of the reader roles (sts:AssumeRole), cached per role while valid, and clients per
+    (service, region, account) on them. Lives as long as the Lambda environment (``lambda_handler``), so a
+    warm function re-uses credentials; thread-safe (reads run on READ_WORKERS threads)."""
+
+    def __init__(
+        self,
+        assumed_client: AssumedClientFactory | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
+        self._make = assumed_client or default_assumed_client
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._role_locks: dict[str, threading.Lock] = {}
+        self._credentials: dict[str, dict[str, Any]] = {}
+        self._clients: dict[tuple[str, str | None, str], tuple[str, Any]] = {}
+        self.assume_calls = 0
+
+    def _role_lock(self, role_arn: str) -> threading.Lock:
+        with self._lock:
+            return self._role_locks.setdefault(role_arn, threading.Lock())
+
+    def credentials(self, sts: Any, role_arn: str) -> dict[str, Any]:
+        """The role's credentials: cached ones while valid, else one AssumeRole (raises its error)."""
+        with self._role_lock(role_arn):  # one AssumeRole per role at a time, whichever thread asks first
+            cached = self._credentials.get(role_arn)
+            if cached is not None and _expiry(cached) - CREDENTIALS_MARGIN > self._clock():
+                return cached
+            self.assume_calls += 1
+            response = sts.assume_role(
+                RoleArn=role_arn, RoleSessionName=READER_SESSION_NAME, DurationSeconds=READER_SESSION_SECONDS
+            )
+            credentials = response["Credentials"]
+            self._credentials[role_arn] = credentials
+            log("reader_assumed", role=role_arn, expires=credentials.get("Expiration"))
+            return credentials
+
+    def client(self, service: str, region: str | None, account: str, credentials: Mapping[str, Any]) -> Any:
+        key = (service, region, account)
+        with self._lock:
+            cached = self._clients.get(key)
+            if cached is not None and cached[0] == credentials["AccessKeyId"]:
+                return cached[1]
+            made = self._make(service, region, credentials)  # new credentials: a new client
+            self._clients[key] = (credentials["AccessKeyId"], made)
+            return made
+
+
+def _expiry(credentials: Mapping[str, Any]) -> datetime:
+    value = credentials.get("Expiration")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = cloudtrail.parse_time(value) if isinstance(value, str) else None
+    return parsed or datetime.min.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- CloudTrail records from the log group
@@ -275,8 +424,13 @@ class Notifier:
         client: ClientFactory,
         now: Callable[[], datetime] | None = None,
         deadline: float | None = None,
+        sessions: AccountSessions | None = None,
     ):
         self.config = config
+        self.sessions = sessions or AccountSessions()
+        self._reader_failed: dict[str, ReaderUnavailable] = {}  # one AssumeRole attempt per account per invocation
+        self._reader_locks: dict[str, threading.Lock] = {}
+        self._reader_lock = threading.Lock()
         self._queue_url: str | None = None
         lock = threading.Lock()
 
@@ -330,6 +484,36 @@ class Notifier:
         log("published", severity=note.severity, subject=note.subject, message_id=response.get("MessageId"))
         return response.get("MessageId", "")
 
+    # ------------------------------------------------------------------ whose credentials (hub mode)
+
+    def through_reader(self, account: str | None) -> bool:
+        """Is this account read through its reader role? Only in hub mode, for an account not the hub's."""
+        c = self.config
+        return c.hub and account is not None and account != c.home_account
+
+    def account_client(self, service: str, region: str | None, account: str | None) -> Any:
+        """A client reading in ``account``: the function's own outside hub mode or for the hub account, else
+        one on the account's reader role (raises ReaderUnavailable when it cannot be assumed)."""
+        if not self.through_reader(account):
+            return self.client(service, region)
+        assert account is not None
+        return self.sessions.client(service, region, account, self.reader_credentials(account))
+
+    def reader_credentials(self, account: str) -> Mapping[str, Any]:
+        role_arn = self.config.reader_arn(account)
+        with self._reader_lock:
+            lock = self._reader_locks.setdefault(account, threading.Lock())
+        with lock:
+            if account in self._reader_failed:  # tried once in this invocation: not again per bucket
+                raise self._reader_failed[account]
+            try:
+                return self.sessions.credentials(self.client("sts", self.config.region), role_arn)
+            except Exception as exc:
+                failure = ReaderUnavailable(account, role_arn, error_code(exc))
+                self._reader_failed[account] = failure
+                log("reader_unavailable", account=account, role=role_arn, error=failure.code)
+                raise failure from exc
+
     # ------------------------------------------------------------------ bucket state
 
     def account_pab(self, account: str | None, region: str | None) -> tuple[Any, list[str]]:
@@ -337,7 +521,7 @@ class Notifier:
             key = account or ""
             if key not in self._account_pab:
                 errors: list[str] = []
-                value = read_account_pab(self.client("s3control", region), account, errors)
+                value = read_account_pab(self.account_client("s3control", region, account), account, errors)
                 self._account_pab[key] = (value, errors)
             return self._account_pab[key]
 
@@ -345,8 +529,14 @@ class Notifier:
         region = report.region or (report.changes[0].region if report.changes else None)
         if report.bucket is None:
             return
-        account_pab, account_errors = self.account_pab(report.account_id, region)
-        s3 = self.client("s3", region)
+        try:
+            s3 = self.account_client("s3", region, report.account_id)
+            account_pab, account_errors = self.account_pab(report.account_id, region)
+        except ReaderUnavailable as exc:  # the request's own verdict stands, and the email says why
+            report.state_error = str(exc)
+            if self.config.remediate and message.public_unconfirmed(report):
+                report.remediation = message.remediation_not_in_hub(report.account_id or "unknown")
+            return
         state = read_bucket_state(s3, report.bucket, account_pab)
         if state.missing:
             report.state_error = "; ".join(state.errors)
@@ -365,7 +555,11 @@ class Notifier:
         # Unreadable or uncertain state: the request's own verdict stands (an attacker can deny our reads).
         public = result["public"] or (not certain and message.public_unconfirmed(report))
         if self.config.remediate and public and not report.allowlisted:
-            report.remediation = self.remediate(s3, report.bucket, state.state)
+            if self.through_reader(report.account_id):  # the reader role is read-only: never used to write
+                report.remediation = message.remediation_not_in_hub(report.account_id or "unknown")
+                log("remediation_skipped", bucket=report.bucket, account=report.account_id, reason="member account")
+            else:
+                report.remediation = self.remediate(s3, report.bucket, state.state)
 
     def second_opinion(self, s3: Any, report: message.BucketReport, state: dict[str, Any], errors: list[str]) -> dict:
         """``assess`` merged with S3's GetBucketPolicyStatus; a disagreement is logged (and told in the email)."""
@@ -532,20 +726,27 @@ class Notifier:
         if alarm.state != "ALARM":
             log("alarm_ignored", alarm=alarm.name, state=alarm.state)
             return {"status": "ignored", "reason": f"alarm state {alarm.state}"}
-        if not self.config.log_group:
-            raise ConfigError("BUCKETGUARD_LOG_GROUP is required for the alarm path and is not set")
+        kind = events.alarm_kind(alarm)
+        if kind != "visibility":
+            # The trail heartbeat and the tamper alarm notify the topic directly in standalone mode; forwarded
+            # from a log account they come here: mailed as what they are, never searched for S3 calls.
+            note = message.build_alarm_relay_message(alarm, kind, self.config.account_names)
+            log("alarm_relayed", alarm=alarm.name, kind=kind, account=alarm.account_id)
+            return {"status": "published", "message_id": self.publish(note), "severity": note.severity}
+        log_group, logs_region, log_account = self.alarm_log_group(alarm)
         now = self.now()
         margin = timedelta(minutes=self.config.lookback_minutes)
         start = (alarm.window_start or now) - margin
         end = max(alarm.window_end or now, now)
-        home = alarm.region or os.environ.get("AWS_REGION")
-        records, truncated = fetch_records(
-            self.client("logs", home), self.config.log_group, start, end, self.config.max_records
-        )
+        try:
+            logs = self.account_client("logs", logs_region, log_account)
+        except ReaderUnavailable as exc:  # the fallback email (with the alarm) says so
+            raise RuntimeError(message.log_reader_unavailable(exc.account, exc.role_arn, exc.code, log_group)) from exc
+        records, truncated = fetch_records(logs, log_group, start, end, self.config.max_records)
         changes = cloudtrail.classify_all(records, self.config.allow_tag)
         notes = [
-            message.search_notes(self.config.log_group, start, end, self.config.lookback_minutes),
-            message.records_note(self.config.log_group, len(records), len(changes)),
+            message.search_notes(log_group, start, end, self.config.lookback_minutes),
+            message.records_note(log_group, len(records), len(changes)),
         ]
         if truncated:
             notes.append(message.truncated_note(self.config.max_records))
@@ -553,17 +754,56 @@ class Notifier:
         if not changes:
             note = message.build_no_records_message(alarm, notes)
             return {"status": "published", "message_id": self.publish(note), "severity": note.severity}
-        result = self.mail_changes(changes, alarm, notes, dedup.ALARM, defer_in_flight=False)
-        if result.status == "deduplicated":
+        return self.mail_per_account(changes, alarm, notes, dedup.ALARM)
+
+    def alarm_log_group(self, alarm: Alarm) -> tuple[str, str | None, str | None]:
+        """(log group, region, account to read it in) for an alarm: a listed log account's organisation trail
+        log group in the event's region, else BUCKETGUARD_LOG_GROUP in the alarm's region (own role)."""
+        account = alarm.account_id
+        if account and account in self.config.log_accounts:
+            return self.config.log_accounts[account], alarm.region or self.config.region, account
+        if not self.config.log_group:
+            raise ConfigError("BUCKETGUARD_LOG_GROUP is required for the alarm path and is not set")
+        return self.config.log_group, alarm.region or os.environ.get("AWS_REGION"), None
+
+    def mail_per_account(
+        self, changes: list[Change], alarm: Alarm | None, notes: list[str], path: str
+    ) -> dict[str, Any]:
+        """One email per account (``recipientAccountId``) of the changes, each with the same notes.
+
+        A failed publish raises after the accounts before it were mailed (their dedup records are marked, so
+        the retry does not mail them again when the dedup table is there)."""
+        by_account: dict[str, list[Change]] = {}
+        for change in changes:
+            by_account.setdefault(change.account_id or "unknown", []).append(change)
+        if len(by_account) > 1:
+            notes = [*notes, message.accounts_note(sorted(by_account), self.config.account_names)]
+        results = [
+            self.mail_changes(by_account[a], alarm, notes, path, defer_in_flight=False) for a in sorted(by_account)
+        ]
+        published = [r for r in results if r.status == "published"]
+        if alarm is not None and not published:
             log("alarm_all_reported", alarm=alarm.name, skipped=len(changes))
-        return result.as_result()
+        if len(results) == 1:
+            return results[0].as_result()
+        if not published:
+            return {"status": "deduplicated", "skipped": sum(r.as_result()["skipped"] for r in results), "emails": 0}
+        severities = [r.severity for r in published if r.severity]
+        return {
+            "status": "published",
+            "message_id": published[0].message_id,
+            "message_ids": [r.message_id for r in published],
+            "severity": min(severities, key=message.SEVERITY_ORDER.index) if severities else None,
+            "emails": len(published),
+            "accounts": sorted(by_account),
+        }
 
     def handle_records(self, records: list[dict[str, Any]], source: str) -> dict[str, Any]:
         changes = cloudtrail.classify_all(records, self.config.allow_tag)
         if not changes:
             log("records_ignored", source=source, records=len(records))
             return {"status": "ignored", "reason": "no exposure-changing record"}
-        return self.mail_changes(changes, None, [], dedup.FAST, defer_in_flight=False).as_result()
+        return self.mail_per_account(changes, None, [], dedup.FAST)
 
     def handle_batch(self, messages: list[events.Message], raw: Any) -> dict[str, Any]:
         """An SQS batch: one digest per account, alarms one by one, unreadable bodies in one fallback email.
@@ -708,7 +948,7 @@ class Notifier:
         """Run one alarm's work; a failure other than the publish ends in a fallback email. (published?, emails)"""
         try:
             result = work()
-            return True, int(result.get("status") == "published")
+            return True, int(result.get("emails", result.get("status") == "published"))
         except DigestPublishError:
             return False, 0
         except Exception as exc:
@@ -761,14 +1001,17 @@ def process(
     client: ClientFactory,
     now: Callable[[], datetime] | None = None,
     context: Any = None,
+    sessions: AccountSessions | None = None,
 ) -> Any:
-    """The whole invocation; separated from lambda_handler for tests and the benchmark."""
+    """The whole invocation; separated from lambda_handler for tests and the benchmark.
+
+    ``sessions`` keeps the reader roles' credentials between invocations (hub mode); None: a new one."""
     topic_arn, topic_region = topic_from_env(env)  # no topic, nothing to mail: raise
     parsed: events.Parsed | None = None
     notifier: Notifier | None = None
     try:
         config = load_config(env)
-        notifier = Notifier(config, client, now, deadline_from(context))
+        notifier = Notifier(config, client, now, deadline_from(context), sessions)
         parsed = events.parse_event(event)
         log("received", kind=parsed.kind, source=parsed.source, messages=len(parsed.messages) or None)
         if parsed.kind == "sqs":
@@ -808,14 +1051,17 @@ def process(
 
 
 _CLIENTS: ClientFactory | None = None
+_SESSIONS: AccountSessions | None = None
 
 
 def lambda_handler(event: Any, context: Any = None) -> Any:
-    global _CLIENTS
+    global _CLIENTS, _SESSIONS
     if _CLIENTS is None:
         _CLIENTS = default_client_factory()
+    if _SESSIONS is None:
+        _SESSIONS = AccountSessions()
     started = time.perf_counter()
-    result = process(event, os.environ, _CLIENTS, context=context)
+    result = process(event, os.environ, _CLIENTS, context=context, sessions=_SESSIONS)
     failures = result.get("batchItemFailures") if isinstance(result, dict) else None
     log(
         "done",

@@ -824,3 +824,70 @@ def build_fallback_message(
         "region": (alarm.region if alarm else None) or "unknown",
     }
     return Notification(subject=subject, body="\n".join(lines), severity=severity_, attributes=attributes)
+
+
+# --------------------------------------------------------------------------- organisation (hub) mode
+
+
+def reader_unavailable(account: str, role_arn: str, code: str) -> str:
+    """The line of a bucket whose account's reader role could not be assumed (the request's verdict stands)."""
+    return (
+        f"could not read the bucket's state in account {safe(account, 40)}: role missing or not trusting the hub "
+        f"({safe(role_arn, 300)}: {safe(code, 100)})"
+    )
+
+
+def log_reader_unavailable(account: str, role_arn: str, code: str, log_group: str) -> str:
+    """The alarm of a log account whose reader role could not be assumed: its records cannot be searched."""
+    return (
+        f"could not read the CloudTrail records of log group {safe(log_group, 600)} in log account "
+        f"{safe(account, 40)}: role missing or not trusting the hub ({safe(role_arn, 300)}: {safe(code, 100)})"
+    )
+
+
+def remediation_not_in_hub(account: str) -> str:
+    return (
+        f"not done: the bucket is in account {safe(account, 40)}, and the hub reads other accounts through a "
+        "read-only role (remediation covers the hub's own account only); act by hand."
+    )
+
+
+def accounts_note(accounts: list[str], names: Mapping[str, str] | None = None) -> str:
+    """Said in each email of an alarm whose window had changes in several accounts (one email per account)."""
+    shown = ", ".join(account_label(a, names) for a in accounts[:20])
+    more = f" and {len(accounts) - 20} more" if len(accounts) > 20 else ""
+    return (
+        f"The window had changes in {plural(len(accounts), 'account')} ({shown}{more}): one email per account; "
+        "this one covers one account."
+    )
+
+
+RELAYED = {
+    "heartbeat": (
+        WARNING,
+        "the trail's log group received no CloudTrail events for the alarm's period: CloudTrail delivery may "
+        "have stopped (trail stopped, deleted or re-pointed), and the alarm path is blind until it resumes.",
+    ),
+    "tamper": (
+        CRITICAL,
+        "a successful call deleted, disabled or re-pointed one of bucketguard's own resources (rule, function, "
+        "topic, trail, log group, queue, table or role). If it was not a deploy of yours, investigate now.",
+    ),
+}
+
+
+def build_alarm_relay_message(alarm: Alarm, kind: str, names: Mapping[str, str] | None = None) -> Notification:
+    """A heartbeat or tamper alarm forwarded from a log account: the alarm itself, in words (no record search)."""
+    sev, meaning = RELAYED.get(kind, (WARNING, "an alarm of bucketguard fired."))
+    where = account_label(alarm.account_id, names)
+    subject = build_subject(f"[{sev}]", "", f"{alarm.name} in ALARM (account {where})")
+    lines = [
+        f"bucketguard's {kind} alarm fired in account {where}, region {safe(alarm.region or 'unknown', 30)}:",
+        meaning,
+        "",
+        *_alarm_lines(alarm),
+        f"Alarm ARN: {safe(alarm.arn or 'unknown', 300)}",
+        f"Alarm description: {safe(alarm.description or 'n/a', REASON_MAX)}",
+    ]
+    attributes = {"severity": sev, "account": alarm.account_id or "unknown", "region": alarm.region or "unknown"}
+    return Notification(subject=subject, body="\n".join(lines), severity=sev, attributes=attributes)

@@ -125,8 +125,87 @@ def test_hub_problems_accept_a_good_fleet_and_ignore_standalone() -> None:
             {"hub": _host(HUB, "eu-west-3", bucketguard_organization_id="o-x")},
             "bucketguard_organization_id must look like",
         ),
+        (
+            {"hub": _host(HUB, "us-east-1", bucketguard_home_region_name="us-east-1")},
+            "must be bucketguard_hub_region eu-west-3",
+        ),
+        (
+            {"hub": _host(HUB, "eu-west-3", bucketguard_organization_trail="maybe")},
+            "bucketguard_organization_trail must be true or false",
+        ),
+        (
+            {"hub": _host(HUB, "eu-west-3", bucketguard_organization_trail=True, bucketguard_trail_log_group_name="g")},
+            "bucketguard_organization_trail needs trail_manage: false",
+        ),
+        (
+            {"hub": _host(HUB, "eu-west-3", bucketguard_organization_trail=True, trail_manage=False)},
+            "bucketguard_organization_trail needs bucketguard_trail_log_group_name",
+        ),
+        (
+            {"a": {"bucketguard_account_id": MEMBER, "aws_region": "eu-west-3", "bucketguard_hub_region": "eu-west-3"}},
+            "bucketguard_hub_region is set but bucketguard_hub_account_id is not",
+        ),
+        (
+            {"a": {"bucketguard_account_id": MEMBER, "bucketguard_organization_trail": True, "trail_manage": False}},
+            "bucketguard_organization_trail is true but bucketguard_hub_account_id is not set",
+        ),
     ],
 )
 def test_hub_problems_name_the_variable(hosts: dict, expected: str) -> None:
     problems = hub.hub_problems(hosts)
     assert any(expected in p for p in problems), problems
+
+
+def test_the_log_accounts_reader_may_read_only_its_log_group() -> None:
+    arn = hub.log_group_arn("aws", "eu-west-3", MEMBER, "aws-controltower/CloudTrailLogs")
+    policy = hub.reader_role_policy("aws", log_group_arn=arn)
+    logs = [s for s in policy["Statement"] if any(a.startswith("logs:") for a in _actions({"Statement": [s]}))]
+    assert logs == [
+        {
+            "Sid": "ReadOrganisationTrailRecords",
+            "Effect": "Allow",
+            "Action": ["logs:FilterLogEvents"],
+            "Resource": [arn, f"{arn}:*"],
+        }
+    ]
+    # every other statement is the member reader's, unchanged
+    assert [s for s in policy["Statement"] if s not in logs] == hub.reader_role_policy("aws")["Statement"]
+    assert hub.reader_role_policy("aws", log_group_arn=arn + ":*") == policy
+
+
+def test_the_forwarder_may_only_put_events_on_one_bus() -> None:
+    policy = hub.forwarder_policy("aws-cn", "cn-north-1", HUB)
+    assert _actions(policy) == ["events:PutEvents"]
+    assert policy["Statement"][0]["Resource"] == f"arn:aws-cn:events:cn-north-1:{HUB}:event-bus/default"
+
+
+def test_hub_fleet_names_the_members_and_log_accounts() -> None:
+    log = {"bucketguard_organization_trail": True, "trail_manage": False, "bucketguard_trail_log_group_name": "g"}
+    hosts = {
+        "hub": _host(HUB, "eu-west-3"),
+        "m1": _host(MEMBER, "eu-west-3", **log),
+        "m2": _host(MEMBER, "us-east-1", **log),
+        "m3": _host("333333333333", "us-east-1"),
+    }
+    assert hub.hub_problems(hosts) == []
+    fleet = hub.hub_fleet(hosts)
+    assert fleet == {
+        "hub_account_id": HUB,
+        "hub_region": "eu-west-3",
+        "organization_id": "",
+        "partition": "aws",
+        "members": [MEMBER, "333333333333"],
+        "log_accounts": {MEMBER: "g"},
+        "bus_arn": f"arn:aws:events:eu-west-3:{HUB}:event-bus/default",
+    }
+    assert hub.hub_fleet({"a": {"bucketguard_account_id": MEMBER}}) == {}
+
+
+def test_the_alarm_patterns_match_only_cloudwatch_alarm_state_changes() -> None:
+    assert hub.alarm_state_pattern([MEMBER, HUB]) == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "account": [HUB, MEMBER],
+    }
+    arn = f"arn:aws:cloudwatch:eu-west-3:{MEMBER}:alarm:bucketguard-s3-visibility-change"
+    assert hub.alarm_forward_pattern([arn])["resources"] == [arn]
