@@ -77,7 +77,10 @@ _value:
   type: dict
 """
 
-from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import notifier_policy
+from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import (
+    hub_notifier_policy,
+    notifier_policy,
+)
 
 
 def _filter(partition, **kwargs):
@@ -87,4 +90,5 @@ def _filter(partition, **kwargs):
 
 class FilterModule:
     def filters(self):
-        return {"notifier_policy": _filter}
+        # notifier_policy_hub: policy | notifier_policy_hub(partition, reader_role_name) - the hub's extra statement.
+        return {"notifier_policy": _filter, "notifier_policy_hub": hub_notifier_policy}

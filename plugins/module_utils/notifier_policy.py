@@ -86,3 +86,12 @@ def notifier_policy(
         _statement("RecordReportedEvents", DEDUP_ACTIONS, [table_arn]),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def hub_notifier_policy(policy: dict[str, Any], partition: str, reader_role_name: str) -> dict[str, Any]:
+    """The hub notifier's policy in organisation mode: ``policy`` plus sts:AssumeRole on every account's reader role
+    of that one name (the member's trust policy decides who may; docs/organisation.md "Trust chain")."""
+    assume = _statement(
+        "AssumeMemberReaderRoles", ["sts:AssumeRole"], [f"arn:{partition}:iam::*:role/{reader_role_name}"]
+    )
+    return {**policy, "Statement": [*policy["Statement"], assume]}
