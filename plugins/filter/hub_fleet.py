@@ -11,6 +11,9 @@ description:
   - The hub account and region, the organisation id, the partition, the member accounts (every account but the
     hub), the log accounts (hosts with C(bucketguard_organization_trail) true, and their log group) and the hub's
     default bus ARN. An empty dict in standalone mode (no C(bucketguard_hub_account_id)).
+  - The same file gives the roles organisation mode's other small pure helpers (C(plugins/module_utils/hub.py)):
+    C(hub_forwarder_policy), C(hub_alarm_state_pattern), C(hub_alarm_forward_pattern), C(hub_bus_findings),
+    C(hub_role_findings).
   - C(playbooks/check_inventory.yml) publishes it as the fact C(bucketguard_hub) on every host, after
     C(inventory_problems) accepted the inventory. From C(plugins/module_utils/hub.py).
 options:
@@ -36,8 +39,10 @@ _value:
 from ansible_collections.bucketguard.visibility.plugins.module_utils.hub import (
     alarm_forward_pattern,
     alarm_state_pattern,
+    bus_policy_findings,
     forwarder_policy,
     hub_fleet,
+    loop_role_findings,
 )
 
 
@@ -48,4 +53,6 @@ class FilterModule:
             "hub_forwarder_policy": forwarder_policy,
             "hub_alarm_state_pattern": alarm_state_pattern,
             "hub_alarm_forward_pattern": alarm_forward_pattern,
+            "hub_bus_findings": bus_policy_findings,
+            "hub_role_findings": loop_role_findings,
         }

@@ -211,6 +211,44 @@ def alarm_forward_pattern(alarm_arns: list[str] | tuple[str, ...]) -> dict[str, 
     }
 
 
+def bus_policy_findings(
+    policy: dict[str, Any] | None, members: list[str] | tuple[str, ...], organization_id: str | None = None
+) -> list[str]:
+    """verify.yml on the hub: one sentence per member account the hub bus policy does not let in (or one for all)."""
+    refused = [m for m in members if not bus_policy_allows(policy, m, organization_id or None)]
+    if not refused:
+        return []
+    if not (policy or {}).get("Statement"):
+        return [f"the hub bus has no policy: no member account may put events on it ({len(refused)} refused)"]
+    return [
+        f"the hub bus policy does not let member account {m} put events: its forwarded S3 calls are refused"
+        for m in refused
+    ]
+
+
+def role_findings(found: dict[str, Any], name: str, what: str) -> list[str]:
+    """verify.yml on a member's home region: ``found`` is bucketguard.visibility.iam_role_with_policy's answer in
+    check mode (``existed``, ``changed``) or its failure; ``what`` says what the role is for."""
+    if found.get("failed"):
+        return [f"could not read the IAM role {name} ({found.get('msg', '')})"]
+    if not found.get("existed"):
+        return [f"the {what} role {name} is missing"]
+    if found.get("changed"):
+        return [f"the {what} role {name} differs from the role's (trust or policy): run deploy.yml"]
+    return []
+
+
+def loop_role_findings(results: list[dict[str, Any]]) -> list[str]:
+    """role_findings of each result of a looped check-mode task whose items carry ``name`` and ``what``."""
+    out: list[str] = []
+    for result in results or []:
+        if result.get("skipped"):
+            continue
+        item = result.get("item") or {}
+        out += role_findings(result, str(item.get("name")), str(item.get("what", "")))
+    return out
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 

@@ -506,6 +506,9 @@ class Notifier:
         with lock:
             if account in self._reader_failed:  # tried once in this invocation: not again per bucket
                 raise self._reader_failed[account]
+            if not ACCOUNT_RE.match(account):  # not an account id (a malformed record): no role to assume
+                self._reader_failed[account] = ReaderUnavailable(account, role_arn, "not a 12-digit account id")
+                raise self._reader_failed[account]
             try:
                 return self.sessions.credentials(self.client("sts", self.config.region), role_arn)
             except Exception as exc:

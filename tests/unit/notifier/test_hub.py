@@ -285,6 +285,15 @@ def test_throttled_assume_role_gives_the_line_with_its_code_and_a_not_public_cha
     )
 
 
+def test_malformed_account_id_is_not_assumed(aws):
+    hub = HubClients()
+    rec = record("PutBucketPolicy", "bg-odd", {"bucketPolicy": PUBLIC_POLICY}, account="1234")
+    run(eventbridge(rec), hub_env(aws), hub)
+    assert hub.assumed_roles == []
+    (mail,) = sent(aws)
+    assert line("1234", "not a 12-digit account id") in mail["body"]
+
+
 def test_standalone_makes_no_sts_call(aws):
     """Standalone (no BUCKETGUARD_READER_ROLE): every read with the function's own role, as before hub mode -
     for a record of another account too (S3 Control then refuses the other account's settings, as AWS does)."""
@@ -366,8 +375,10 @@ def test_credentials_close_to_expiry_are_renewed(aws):
     sts = hub.factory("sts", REGION)
     arn = f"arn:aws:iam::{MEMBER}:role/{READER}"
     first = sessions.credentials(sts, arn)
+    expires = first["Expiration"]
+    clock[0] = expires - timedelta(minutes=3)
     assert sessions.credentials(sts, arn) is first
-    clock[0] = NOW + timedelta(minutes=14)  # 900 s credentials, renewed 2 minutes before they expire
+    clock[0] = expires - timedelta(minutes=1)  # renewed 2 minutes before they expire
     assert sessions.credentials(sts, arn) is not first
     assert sessions.assume_calls == 2
 

@@ -209,3 +209,29 @@ def test_the_alarm_patterns_match_only_cloudwatch_alarm_state_changes() -> None:
     }
     arn = f"arn:aws:cloudwatch:eu-west-3:{MEMBER}:alarm:bucketguard-s3-visibility-change"
     assert hub.alarm_forward_pattern([arn])["resources"] == [arn]
+
+
+def test_bus_findings_name_each_member_the_policy_refuses() -> None:
+    third = "333333333333"
+    listed = hub.hub_bus_policy("aws", "eu-west-3", HUB, member_accounts=[MEMBER])
+    assert hub.bus_policy_findings(listed, [MEMBER]) == []
+    assert hub.bus_policy_findings(listed, [MEMBER, third]) == [
+        f"the hub bus policy does not let member account {third} put events: its forwarded S3 calls are refused"
+    ]
+    org = hub.hub_bus_policy("aws", "eu-west-3", HUB, organization_id=ORG)
+    assert hub.bus_policy_findings(org, [MEMBER, third], ORG) == []
+    assert "no policy" in hub.bus_policy_findings({}, [MEMBER])[0]
+
+
+def test_role_findings_name_a_missing_or_changed_role() -> None:
+    assert hub.role_findings({"existed": True, "changed": False}, "bucketguard-reader", "reader") == []
+    assert hub.role_findings({"existed": False, "changed": True}, "bucketguard-reader", "reader") == [
+        "the reader role bucketguard-reader is missing"
+    ]
+    assert "differs" in hub.role_findings({"existed": True, "changed": True}, "r", "forwarder")[0]
+    assert "could not read" in hub.role_findings({"failed": True, "msg": "AccessDenied"}, "r", "reader")[0]
+    results = [
+        {"skipped": True},
+        {"existed": False, "changed": True, "item": {"name": "bucketguard-reader", "what": "reader"}},
+    ]
+    assert hub.loop_role_findings(results) == ["the reader role bucketguard-reader is missing"]
