@@ -33,6 +33,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import random
 import re
 import sys
 import time
@@ -52,7 +53,9 @@ from tests.lib.playbook import ROOT, run_playbook, tail
 pytestmark = pytest.mark.hub
 
 PREFIX = "bucketguard"
-HUB, M1, M2, LOG = "210000000001", "210000000002", "210000000003", "210000000004"
+# Accounts of this run only: a LocalStack that is kept up between runs holds no state of an earlier run's accounts.
+_RUN = random.SystemRandom().randrange(10**8)
+HUB, M1, M2, LOG = (f"21{4 * _RUN + i:010d}" for i in range(4))
 ORG_ID = "o-hubtest0001"
 READER = f"{PREFIX}-reader"
 ALARM = f"{PREFIX}-s3-visibility-change"
