@@ -108,6 +108,30 @@ def members(accounts: int) -> list[str]:
     return [f"{700000000001 + a:012d}" for a in range(accounts)]
 
 
+# deploy.yml's play for member accounts (organisation mode); tests/hub/test_hub_playbooks.py counts the same.
+MEMBER_PLAY = "PLAY [Forward the member accounts' S3 events to the hub (organisation mode)]"
+
+
+def member_play_tasks(text: str) -> dict[str, float]:
+    """Tasks of the member play that ran (ok or changed) per member host: the organisation-mode budget's measure
+    (the once-per-fleet inventory checks and skipped tasks not counted). Mean and most, home and other regions."""
+    if MEMBER_PLAY not in text:
+        return {"home": 0, "home_max": 0, "other": 0, "other_max": 0}
+    play = re.split(r"^PLAY ", text.split(MEMBER_PLAY, 1)[1], flags=re.M)[0]
+    counts: dict[str, int] = {}
+    for block in re.split(r"^TASK \[", play, flags=re.M)[1:]:
+        for host in set(re.findall(r"^(?:ok|changed): \[([^\]]+)\]", block, re.M)):
+            counts[host] = counts.get(host, 0) + 1
+    home = [n for h, n in counts.items() if h.endswith(REGIONS[0])]
+    other = [n for h, n in counts.items() if not h.endswith(REGIONS[0])]
+    return {
+        "home": round(sum(home) / len(home), 1) if home else 0,
+        "home_max": max(home, default=0),
+        "other": round(sum(other) / len(other), 1) if other else 0,
+        "other_max": max(other, default=0),
+    }
+
+
 def write_inventory(inv_dir: Path, accounts: int, regions: int, hub: bool) -> None:
     if hub:  # the hub tests' writer: hub + members, fleet-wide hub vars, inventories/local's group_vars
         write_hub_inventory(inv_dir, hub=HUB_ACCOUNT, members=members(accounts), regions=REGIONS[:regions])
@@ -165,6 +189,7 @@ def bench(accounts: int, regions: int, forks: int, port: int, workdir: Path, hub
                     "other": r["other"],
                     "home_max": r["home_max"],
                     "other_max": r["other_max"],
+                    "member_play": member_play_tasks(out) if hub else None,
                     "changed": r["changed"],
                     "failed": r["failed"] + (1 if rc and not r["failed"] else 0),
                     "log": str(log),
@@ -228,15 +253,17 @@ def print_hub_comparison(rows: list[dict]) -> None:
         versus = f"standalone 10 x 3: {beside} s" if beside is not None else "standalone 10 x 3: not run here"
         print(f"  {r['fleet']:<9} {r['run']:<20} {r['per_host']:>6} s   ({versus})")
     print(
-        f"tasks per member host (recap ok + skipped + failed; goal <= {MEMBER_GOAL_OTHER} per account-region, "
-        f"<= {MEMBER_GOAL_HOME} in the home region): mean / most"
+        f"tasks per member host, mean / most (goal <= {MEMBER_GOAL_OTHER} per account-region, <= {MEMBER_GOAL_HOME} "
+        "in the home region: tasks of the member play that ran; recap: ok + skipped + failed, checks included)"
     )
     for r in hub_rows:
-        home_ok = "met" if r["home_max"] <= MEMBER_GOAL_HOME else "NOT met"
-        other_ok = "met" if r["other_max"] <= MEMBER_GOAL_OTHER else "NOT met"
+        ran = r["member_play"]
+        home_ok = "met" if ran["home_max"] <= MEMBER_GOAL_HOME else "NOT met"
+        other_ok = "met" if ran["other_max"] <= MEMBER_GOAL_OTHER else "NOT met"
         print(
-            f"  {r['fleet']:<9} {r['run']:<20} home {r['home']} / {r['home_max']} ({home_ok}), "
-            f"other regions {r['other']} / {r['other_max']} ({other_ok})"
+            f"  {r['fleet']:<9} {r['run']:<20} ran: home {ran['home']} / {ran['home_max']} ({home_ok}), "
+            f"other {ran['other']} / {ran['other_max']} ({other_ok});  recap: home {r['home']} / {r['home_max']}, "
+            f"other {r['other']} / {r['other_max']}"
         )
 
 
