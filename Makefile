@@ -41,7 +41,7 @@ awx: setup ## AWX tests: deploy through ansible-runner on LocalStack, bad survey
 fleet: setup ## Fleet playbooks on LocalStack: deploy, verify (drift), teardown
 	pytest -q -m fleet tests/fleet
 
-hub: setup ## Organisation (hub) mode on LocalStack: a hub and 2 members x 2 regions, deploy, verify (drift), teardown
+hub: setup ## Organisation (hub) mode on LocalStack: deploy, verify, drift, teardown; a public bucket followed to the hub's mailbox
 	pytest -q -m hub tests/hub
 
 live-test: setup ## Live smoke test: LocalStack by default; BUCKETGUARD_LIVE=aws BUCKETGUARD_LIVE_ACCOUNT=... for a sandbox (README)
@@ -59,7 +59,7 @@ test: setup ## Everything CI runs: lint, unit tests, every Molecule scenario, th
 demo: setup ## Deploy the whole stack to LocalStack (inventories/local) and show an alert
 	scripts/demo.sh
 
-bench: setup ## Fleet benchmark on LocalStack (10 x 3, 30 x 3, 1 x 1), then the notifier load test (benchmarks/README.md)
+bench: setup ## Fleet benchmark on LocalStack (10 x 3, 30 x 3, 1 x 1; hub mode 100 members x 3), then the notifier load test (benchmarks/README.md)
 	$(VENV)/bin/python benchmarks/fleet_bench.py
 	$(VENV)/bin/python benchmarks/notifier_load.py
 

@@ -84,6 +84,9 @@ stage "live smoke (LocalStack)" \
   env -u BUCKETGUARD_LIVE pytest -q -p no:cacheprovider --basetemp="$RUN/live" -m live tests/live
 stage "audit: audit.yml on LocalStack, report in headless Chromium" \
   pytest -q -p no:cacheprovider --basetemp="$RUN/audit" -m audit tests/audit
+# Organisation mode: hub + 2 members + the log account x 2 regions, a public bucket followed to the hub's mailbox.
+stage "hub: organisation mode on LocalStack (hub, members, log account)" \
+  pytest -q -p no:cacheprovider --basetemp="$RUN/hub" -m hub tests/hub
 waited=$(date +%s)
 wait "$lane1"
 lane1=

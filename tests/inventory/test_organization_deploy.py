@@ -8,6 +8,8 @@ not up, on BUCKETGUARD_LOCALSTACK_PORT); skipped only without `.venv-localstack`
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -75,6 +77,23 @@ def test_deploy_to_the_accounts_the_organisation_lists(
     inv = listed(tmp_path, config)
     assert set(inv.hostvars) == {f"{account}-{region}" for region in REGIONS}  # the suspended one is left out
 
+    # Organizations makes this role in every account it creates; LocalStack's STS refuses a role that does not
+    # exist, as AWS does (scripts/localstack_ext), so it is made here the way Organizations would.
+    iam = boto3.client(
+        "iam", region_name=HOME, endpoint_url=localstack.url, aws_access_key_id=account, aws_secret_access_key="test"
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{organization.management}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName="OrganizationAccountAccessRole", AssumeRolePolicyDocument=json.dumps(trust))
     stand_in = playbook(tmp_path, config, localstack.port, "scripts/local_trail_stand_in.yml")
     assert stand_in.returncode == 0, (stand_in.stdout + stand_in.stderr)[-6000:]
     deploy = playbook(tmp_path, config, localstack.port, "playbooks/deploy.yml")
