@@ -16,6 +16,12 @@ description:
     C(dead_letter_arn), C(dedup_table_arn), C(buffer_visibility_timeout), C(buffer_retention_seconds),
     C(dead_letter_retention_seconds), C(redrive_policy), C(buffer_queue_policy), C(queues), C(policy_name),
     C(trust_policy), C(environment) (every value a string), C(permissions), C(forwarder_trust), C(forwarder_policy).
+  - Organisation mode (docs/organisation.md) - C(hub) (the fleet's hub view as given), C(hub_mode),
+    C(reader_role_name), C(alarm_state_rule_name), C(alarm_state_accounts), C(alarm_state_rule_arn), C(wanted_policy),
+    C(wanted_queue_policy), C(wanted_environment) (what the hub's home host sets; the standalone values when
+    O(hub) is empty),
+    C(member_target), C(member_log_group), C(member_roles) (the member's forwarder and reader roles),
+    C(alarm_forward_rule_name), C(log_alarm_arns).
 options:
   _input:
     description: The role's inputs, every C(notifier_lambda_*) variable, as one dict.
@@ -29,13 +35,22 @@ options:
     description: The host's region (C(aws_region)).
     type: str
     required: true
+  hub:
+    description: The fleet's hub view (C(bucketguard_hub), published by the inventory check); empty in standalone mode.
+    type: dict
+    default: {}
+  prefix:
+    description: The fleet's name prefix (C(bucketguard_name_prefix)), for organisation mode's names.
+    type: str
+    default: bucketguard
 author:
   - bucketguard contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
 __notifier_lambda_facts: >-
-  {{ __notifier_lambda_inputs | bucketguard.visibility.notifier_lambda_facts(partition='aws', region=aws_region) }}
+  {{ __notifier_lambda_inputs | bucketguard.visibility.notifier_lambda_facts(partition='aws', region=aws_region,
+     hub=bucketguard_hub | default({}), prefix=bucketguard_name_prefix | default('bucketguard')) }}
 environment: "{{ __notifier_lambda_facts.environment }}"
 """
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.bucketguard.visibility.plugins.module_utils import hub as hub_mode
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
     ACCOUNT_ID_RE,
     ALLOW_ENTRY_RE,
@@ -29,7 +30,10 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.contract im
     jinja_int,
     text_matches,
 )
-from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import notifier_policy
+from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import (
+    hub_notifier_policy,
+    notifier_policy,
+)
 
 SQS_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):sqs:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,80}\Z")
 # SQS queue names (80: letters, digits, hyphens, underscores) and DynamoDB table names (3-255).
@@ -297,9 +301,109 @@ def _allow(sid: str, service: str, action: str, condition: dict, resource: str |
     return statement
 
 
-def notifier_lambda_facts(v: Mapping[str, Any], partition: str, region: str) -> dict[str, Any]:
-    """The notifier_lambda role's computed values, by the name they have in ``roles/notifier_lambda/vars/main.yml``
-    without the ``__notifier_lambda_`` prefix (ARNs made from names, so they exist in check mode)."""
+def notifier_lambda_facts(
+    v: Mapping[str, Any],
+    partition: str,
+    region: str,
+    hub: Mapping[str, Any] | None = None,
+    prefix: str = "bucketguard",
+) -> dict[str, Any]:
+    """The notifier_lambda role's computed values (``__notifier_lambda_facts.<name>`` in the role; ARNs made from
+    names, so they exist in check mode). ``hub``: the fleet's hub view (``bucketguard_hub``, published by the
+    inventory check; {} or None in standalone mode), ``prefix``: bucketguard_name_prefix - for organisation mode's
+    values (``hub_facts``)."""
+    facts = _standalone_facts(v, partition, region)
+    return {**facts, **hub_facts(v, facts, region, dict(hub or {}), prefix)}
+
+
+FORWARDER_DESCRIPTION = "bucketguard - EventBridge forwards this account's watched S3 calls to the hub's event bus."
+
+
+def hub_facts(
+    v: Mapping[str, Any], facts: Mapping[str, Any], region: str, hub: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """Organisation mode's values (docs/organisation.md): what the hub's home host sets (``wanted_*``: the
+    standalone values when ``hub`` is empty), the member's rule target and two roles, the log account's forwarded
+    alarms."""
+    g = v.get
+    partition, account = facts["partition"], facts["account"]
+    hub_on = bool(hub)
+    reader = hub_mode.reader_role_name(prefix)
+    log_accounts = dict(hub.get("log_accounts") or {})
+    state_rule_arn = f"arn:{partition}:events:{region}:{account}:rule/{prefix}-alarm-state"
+    queue_policy = facts["buffer_queue_policy"]
+    statement = {
+        **queue_policy["Statement"][0],
+        "Condition": {"ArnEquals": {"aws:SourceArn": [facts["rule_arn"], state_rule_arn]}},
+    }
+    hub_environment = {
+        "BUCKETGUARD_HOME_ACCOUNT": str(account),
+        "BUCKETGUARD_READER_ROLE": reader,
+        "BUCKETGUARD_LOG_ACCOUNTS": json.dumps(log_accounts),
+    }
+    hub_account, hub_region = str(hub.get("hub_account_id") or ""), str(hub.get("hub_region") or "")
+    member_log_group = log_accounts.get(str(account), "")
+    home = g("notifier_lambda_home_region_name")
+    alarm_names = [g("notifier_lambda_visibility_alarm_name"), f"{prefix}-trail-heartbeat", f"{prefix}-tamper"]
+    return {
+        "hub": hub,
+        "hub_mode": hub_on,
+        "reader_role_name": reader,
+        # The hub's rule for the log accounts' alarm state changes (every log account but the hub itself, whose
+        # alarms invoke the notifier directly); the buffer queue's policy then lets both rules send.
+        "alarm_state_rule_name": f"{prefix}-alarm-state",
+        "alarm_state_accounts": [a for a in log_accounts if a != account],
+        "alarm_state_rule_arn": state_rule_arn,
+        "wanted_policy": hub_notifier_policy(facts["policy"], partition, reader) if hub_on else facts["policy"],
+        "wanted_queue_policy": {**queue_policy, "Statement": [statement]} if hub_on else queue_policy,
+        "wanted_environment": {**facts["environment"], **(hub_environment if hub_on else {})},
+        # A member account: its rules forward to the hub's default bus through its forwarder role, which may put
+        # events there only; its reader role lets the hub notifier read its buckets (and, in the log account, the
+        # organisation trail's records).
+        "member_target": {
+            "id": "hub-event-bus",
+            "arn": str(hub.get("bus_arn") or ""),
+            "role_arn": facts["forwarder_role_arn"],
+        },
+        "member_log_group": member_log_group,
+        "member_roles": [
+            {
+                "name": g("notifier_lambda_forwarder_role_name"),
+                "what": "forwarder",
+                "description": (
+                    "bucketguard - EventBridge forwards this account's watched S3 calls to the hub's event bus."
+                ),
+                "trust": facts["forwarder_trust"],
+                "policy_name": "put-events-on-hub-bus",
+                "policy": hub_mode.forwarder_policy(partition, hub_region, hub_account),
+            },
+            {
+                "name": reader,
+                "what": "reader",
+                "description": (
+                    "bucketguard - the hub's notifier reads this account's buckets' exposure "
+                    "(and the organisation trail's records)."
+                ),
+                "trust": hub_mode.reader_trust_policy(
+                    partition, hub_account, prefix, organization_id=str(hub.get("organization_id") or "") or None
+                ),
+                "policy_name": "read-bucket-exposure",
+                "policy": hub_mode.reader_role_policy(
+                    partition,
+                    log_group_arn=hub_mode.log_group_arn(partition, home, account, member_log_group)
+                    if member_log_group
+                    else None,
+                ),
+            },
+        ],
+        # The log account's rule to the hub for its alarms on the organisation trail's log group (the alarm role's
+        # default names: visibility, heartbeat, tamper).
+        "alarm_forward_rule_name": f"{prefix}-alarm-forward",
+        "log_alarm_arns": [f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}" for name in alarm_names],
+    }
+
+
+def _standalone_facts(v: Mapping[str, Any], partition: str, region: str) -> dict[str, Any]:
     g = v.get
     account, home, fn = (
         g("notifier_lambda_account_id"),

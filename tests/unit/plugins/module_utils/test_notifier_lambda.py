@@ -336,3 +336,77 @@ def test_a_bad_name_is_refused_naming_the_variable(name):
 
 def test_a_good_name_passes_the_checks():
     assert not [m for m in failed(bucketguard_account_name="prod-web") if "account_name" in m]
+
+
+# --------------------------------------------------------------------------- organisation (hub) mode
+
+HUB, MEMBER, LOGS = "240000000001", "240000000002", "240000000003"
+HUB_VIEW = {
+    "hub_account_id": HUB,
+    "hub_region": "eu-west-3",
+    "organization_id": "o-abcdefghij",
+    "partition": "aws",
+    "members": [MEMBER, LOGS],
+    "log_accounts": {LOGS: "aws-controltower/CloudTrailLogs"},
+    "bus_arn": f"arn:aws:events:eu-west-3:{HUB}:event-bus/default",
+}
+
+
+def hub_facts_of(account: str, region: str = "eu-west-3", hub: dict | None = None) -> dict[str, Any]:
+    inputs = {**DEFAULTS, "notifier_lambda_account_id": account}
+    return notifier_lambda_facts(inputs, "aws", region, hub=HUB_VIEW if hub is None else hub, prefix="bg")
+
+
+def test_standalone_wants_exactly_the_standalone_values() -> None:
+    facts = hub_facts_of(HUB, hub={})
+    assert facts["hub_mode"] is False
+    assert facts["wanted_policy"] == facts["policy"]
+    assert facts["wanted_queue_policy"] == facts["buffer_queue_policy"]
+    assert facts["wanted_environment"] == facts["environment"]
+    assert not any(k.startswith("BUCKETGUARD_READER") for k in facts["wanted_environment"])
+
+
+def test_the_hub_lets_both_rules_send_assumes_the_readers_and_names_the_log_accounts() -> None:
+    facts = hub_facts_of(HUB)
+    assert facts["hub_mode"] is True
+    condition = facts["wanted_queue_policy"]["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert condition == [
+        f"arn:aws:events:eu-west-3:{HUB}:rule/bg-s3-visibility-change",
+        f"arn:aws:events:eu-west-3:{HUB}:rule/bg-alarm-state",
+    ]
+    assume = [s for s in facts["wanted_policy"]["Statement"] if s["Action"] == ["sts:AssumeRole"]]
+    assert assume and assume[0]["Resource"] == ["arn:aws:iam::*:role/bg-reader"]
+    env = facts["wanted_environment"]
+    assert env["BUCKETGUARD_HOME_ACCOUNT"] == HUB and env["BUCKETGUARD_READER_ROLE"] == "bg-reader"
+    assert json.loads(env["BUCKETGUARD_LOG_ACCOUNTS"]) == {LOGS: "aws-controltower/CloudTrailLogs"}
+    assert facts["alarm_state_accounts"] == [LOGS]
+
+
+def test_a_member_forwards_to_the_hub_bus_and_its_reader_trusts_only_the_hub_notifier() -> None:
+    facts = hub_facts_of(MEMBER, region="us-east-1")
+    assert facts["member_target"] == {
+        "id": "hub-event-bus",
+        "arn": HUB_VIEW["bus_arn"],
+        "role_arn": f"arn:aws:iam::{MEMBER}:role/bg-event-forwarder",
+    }
+    forwarder, reader = facts["member_roles"]
+    assert forwarder["policy"]["Statement"][0]["Resource"] == HUB_VIEW["bus_arn"]
+    assert reader["name"] == "bg-reader"
+    trust = reader["trust"]["Statement"][0]
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{HUB}:root"}
+    assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == f"arn:aws:iam::{HUB}:role/bg-notifier-role"
+    assert trust["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-abcdefghij"
+    assert not any("logs:" in a for s in reader["policy"]["Statement"] for a in s["Action"])  # not a log account
+
+
+def test_the_log_accounts_reader_may_read_its_log_group_and_its_alarms_are_forwarded() -> None:
+    facts = hub_facts_of(LOGS)
+    reader = facts["member_roles"][1]
+    logs = [s for s in reader["policy"]["Statement"] if any(a.startswith("logs:") for a in s["Action"])]
+    assert logs and all(a == "logs:FilterLogEvents" for a in logs[0]["Action"])
+    assert any("log-group:aws-controltower/CloudTrailLogs" in r for r in logs[0]["Resource"])
+    assert facts["log_alarm_arns"] == [
+        f"arn:aws:cloudwatch:eu-west-3:{LOGS}:alarm:{DEFAULTS['notifier_lambda_visibility_alarm_name']}",
+        f"arn:aws:cloudwatch:eu-west-3:{LOGS}:alarm:bg-trail-heartbeat",
+        f"arn:aws:cloudwatch:eu-west-3:{LOGS}:alarm:bg-tamper",
+    ]
