@@ -111,6 +111,8 @@ SNS_TOPIC_ARN_RE = re.compile(
 # CloudWatch Logs log group names (CreateLogGroup: 1-512 of letters, digits and . _ / # -). The one copy:
 # the roles (the log_group_name test), the dashboard and the notifier (carried in its zip) read it.
 LOG_GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9._/#-]{1,512}\Z")
+# S3 API (CloudTrail event) names as inputs: the notifier_lambda and alarm roles.
+EVENT_NAME_RE = re.compile(r"^[A-Za-z]{1,64}\Z")
 IAM_ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 ENDPOINT_RE = re.compile(r"^https?://[^\s]+\Z")

@@ -20,6 +20,7 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils import hub 
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
     ACCOUNT_ID_RE,
     ALLOW_ENTRY_RE,
+    EVENT_NAME_RE,
     KMS_KEY_ARN_RE,
     LOG_GROUP_NAME_RE,
     LOG_RETENTION_DAYS,
@@ -42,7 +43,6 @@ TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")
 # Lambda function names (64) and IAM role names (64).
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
-EVENT_NAME_RE = re.compile(r"^[A-Za-z]{1,64}\Z")
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 RUNTIME_RE = re.compile(r"^python3\.[0-9]{1,2}\Z")
 HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")

@@ -13,4 +13,7 @@ if COLLECTIONS.is_dir() and str(COLLECTIONS) not in sys.path:
 
 # Ansible's collection loader must be installed before a test module imports the collection: a test
 # plugin (bucketguard.visibility.s3_bucket_name) is not found by a Templar otherwise.
-import tests.lib.role_vars  # noqa: E402, F401
+import ansible_collections  # noqa: E402
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+
+init_plugin_loader([str(COLLECTIONS), *(str(Path(p).parent) for p in ansible_collections.__path__)])

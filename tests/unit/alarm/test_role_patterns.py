@@ -1,4 +1,4 @@
-"""The alarm role's patterns, rendered from roles/alarm/defaults/main.yml, run over CloudTrail records.
+"""The alarm role's patterns, computed as the role computes them (conftest.role_values), run over CloudTrail records.
 
 LocalStack's metric filters ignore their pattern, so this is where the patterns are tested: the
 metric filter pattern and the CIS pattern with tests/lib/filter_pattern.py, the EventBridge pattern's
@@ -12,14 +12,17 @@ import os
 import urllib.request
 
 import pytest
+from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import watched_event_names
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
+    event_pattern as contract_event_pattern,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.lib import event_pattern as eventbridge
 from tests.lib.filter_pattern import parse
-from tests.lib.role_vars import render
 
-from .conftest import HOST_VARS, load, role_vars, shared_samples
+from .conftest import CIS_FILTER_PATTERN, ROLE_CASES, load, role_values, shared_samples
 
 OWN = load("alarm/cloudtrail-records.json")
 OWN_IDS = [f"{r['eventName']}-{r['eventID'][-3:]}" for r in OWN]
@@ -41,34 +44,50 @@ DEFAULT_NAMES = {
 
 
 def event_pattern(**overrides):
-    """The fast-path rule's pattern, as the notifier_lambda role (which owns the rule) renders it."""
-    return render("notifier_lambda", "notifier_lambda_event_pattern", HOST_VARS, **overrides)
+    """The fast-path rule's pattern, as the notifier_lambda role (which owns the rule) computes it by default
+    (notifier_lambda_event_names: the watched list with the opt-ins the alarm inputs ask for)."""
+    names = watched_event_names(
+        object_acl=overrides.get("alarm_object_acl_events", False),
+        create_bucket=overrides.get("alarm_create_bucket_events", False),
+    )
+    return contract_event_pattern(names)
 
 
 @pytest.fixture(scope="module")
 def visibility(defaults):
-    return parse(defaults["alarm_filter_pattern"])
+    return parse(defaults["filter_pattern"])
 
 
 @pytest.fixture(scope="module")
 def cis(defaults):
-    return parse(defaults["alarm_cis_filter_pattern"])
+    return parse(defaults["cis_filter_pattern"])
 
 
 @pytest.fixture(scope="module")
 def with_opt_ins():
-    return parse(role_vars(alarm_object_acl_events=True, alarm_create_bucket_events=True)["alarm_filter_pattern"])
+    return parse(role_values(alarm_object_acl_events=True, alarm_create_bucket_events=True)["filter_pattern"])
 
 
 # --------------------------------------------------------------------------- the rendered pattern
 
 
+def test_the_role_rendered_these_patterns():
+    # What the role's defaults rendered (tests/fixtures/roles/alarm.json): defaults, PutObjectAcl, CreateBucket.
+    for case, overrides in zip(
+        ROLE_CASES[:3], [{}, {"alarm_object_acl_events": True}, {"alarm_create_bucket_events": True}], strict=True
+    ):
+        assert case["overrides"] == overrides
+        assert role_values(**overrides)["filter_pattern"] == case["inputs"]["alarm_filter_pattern"]
+        assert role_values(**overrides)["cis_filter_pattern"] == case["inputs"]["alarm_cis_filter_pattern"]
+    assert ROLE_CASES[0]["inputs"]["alarm_cis_filter_pattern"] == CIS_FILTER_PATTERN
+
+
 def test_rendered_pattern_reads_as_documented(defaults):
-    pattern = defaults["alarm_filter_pattern"]
+    pattern = defaults["filter_pattern"]
     assert pattern.startswith('{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketPublicAccessBlock")')
     assert pattern.endswith(") && ($.errorCode NOT EXISTS) }")
     assert pattern.count("$.eventName") == len(DEFAULT_NAMES)
-    assert set(defaults["__alarm_event_names"]) == DEFAULT_NAMES
+    assert set(defaults["event_names"]) == DEFAULT_NAMES
 
 
 @pytest.mark.parametrize(
@@ -77,25 +96,25 @@ def test_rendered_pattern_reads_as_documented(defaults):
     ids=["defaults", "opt-ins"],
 )
 def test_patterns_fit_the_service_limits(overrides):
-    rendered = role_vars(**overrides)
-    assert 0 < len(rendered["alarm_filter_pattern"]) <= rendered["__alarm_filter_pattern_max"] == 1024
-    assert len(rendered["alarm_cis_filter_pattern"]) <= 1024
+    rendered = role_values(**overrides)
+    assert 0 < len(rendered["filter_pattern"]) <= rendered["filter_pattern_max"] == 1024
+    assert len(rendered["cis_filter_pattern"]) <= 1024
     assert len(json.dumps(event_pattern(**overrides))) <= 4096
 
 
 def test_opt_ins_add_their_event_names_once():
-    names = role_vars(
+    names = role_values(
         alarm_object_acl_events=True,
         alarm_create_bucket_events=True,
         alarm_event_names=[*sorted(DEFAULT_NAMES), "PutObjectAcl"],
-    )["__alarm_event_names"]
+    )["event_names"]
     assert set(names) == DEFAULT_NAMES | {"PutObjectAcl", "CreateBucket"}
     assert len(names) == len(set(names))
 
 
 def test_cis_pattern_is_security_hubs_exact_pattern(defaults):
     # Security Hub CloudWatch.8 / CIS 1.4.0 4.8 fails unless the exact pattern is used.
-    assert defaults["alarm_cis_filter_pattern"] == (
+    assert defaults["cis_filter_pattern"] == (
         "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || "
         "($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || "
         "($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || "
@@ -185,7 +204,7 @@ def test_filter_sees_every_change_the_notifier_reports(with_opt_ins):
 @settings(max_examples=60, deadline=None)
 @given(st.sets(st.sampled_from(sorted(DEFAULT_NAMES | {"PutObjectAcl", "CreateBucket", "PutBucketCors"})), min_size=1))
 def test_pattern_matches_exactly_the_listed_successful_calls(names):
-    pattern = parse(role_vars(alarm_event_names=sorted(names))["alarm_filter_pattern"])
+    pattern = parse(role_values(alarm_event_names=sorted(names))["filter_pattern"])
     for record in OWN:
         wanted = (
             record["eventName"] in names and record["eventSource"] == "s3.amazonaws.com" and "errorCode" not in record
@@ -203,7 +222,7 @@ def test_event_pattern_shape(defaults):
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["s3.amazonaws.com"],
-            "eventName": [*defaults["__alarm_event_names"], "PutBucketTagging"],
+            "eventName": [*defaults["event_names"], "PutBucketTagging"],
             "errorCode": [{"exists": False}],
         },
     }

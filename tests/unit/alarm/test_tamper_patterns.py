@@ -1,5 +1,5 @@
-"""Watch the watcher: the tamper filters (contract.tamper_filter_patterns, rendered by the alarm role) run with the
-CloudWatch Logs pattern evaluator over CloudTrail records of every watched call - on our resources and on others,
+"""Watch the watcher: the tamper filters (contract.tamper_filter_patterns, via the alarm role's alarm_facts) run with
+the CloudWatch Logs pattern evaluator over CloudTrail records of every watched call - on our resources and on others,
 succeeded and failed, by a role session and by an IAM user.
 
 Record shapes follow CloudTrail's documented management-event records (requestParameters as each service logs
@@ -14,7 +14,7 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.contract im
 
 from tests.lib.filter_pattern import parse
 
-from .conftest import role_vars
+from .conftest import role_values
 
 ACCOUNT = "444455556666"
 REGION = "eu-west-3"
@@ -83,7 +83,7 @@ def record(source, event, field, value, identity=ROLE_SESSION, error=None):
 @pytest.fixture(scope="module")
 def rendered():
     """The role's own tamper patterns (defaults, prefix bucketguard), parsed."""
-    patterns = role_vars()["__alarm_tamper_patterns"]
+    patterns = role_values()["tamper_patterns"]
     assert set(patterns) == set(TAMPER_CALLS)
     assert all(len(p) <= 1024 for p in patterns.values())
     return {service: parse(p) for service, p in patterns.items()}
@@ -119,7 +119,7 @@ def test_lambda_by_plain_name_and_qualified_arn_fires(rendered):
 
 
 def test_an_ignored_role_does_not_fire_but_a_user_or_another_role_still_does():
-    patterns = role_vars(alarm_tamper_ignore_roles=["bucketguard-deployer"])["__alarm_tamper_patterns"]
+    patterns = role_values(alarm_tamper_ignore_roles=["bucketguard-deployer"])["tamper_patterns"]
     pattern = parse(patterns["events"])
     deployer = {
         **ROLE_SESSION,
@@ -131,6 +131,6 @@ def test_an_ignored_role_does_not_fire_but_a_user_or_another_role_still_does():
 
 
 def test_an_organisation_trail_is_not_ours_to_watch():
-    patterns = role_vars(trail_manage=False)["__alarm_tamper_patterns"]
+    patterns = role_values(trail_manage=False)["tamper_patterns"]
     assert "cloudtrail" not in patterns
     assert set(patterns) == set(TAMPER_CALLS) - {"cloudtrail"}
