@@ -9,7 +9,11 @@ module in check mode. Keys of ``inputs`` (the role's variables without the ``das
 ``account_id, region, partition, name, alarm_name, heartbeat_alarm_name, tamper_alarm_name, log_group_name,
 event_names, query_limit, time_range, metric_namespace, metric_name, metric_period, alarm_threshold,
 notifier_function_name, notifier_period, rule_name, rule_regions, dead_letter_alarm_name, dead_letter_queue_name,
-buffer_queue_name, runbook_markdown, fleet, fleet_name, fleet_alarms``.
+buffer_queue_name, runbook_markdown, fleet, fleet_name, fleet_alarms, hub, name_prefix, account_names``.
+
+``hub`` is the ``bucketguard_hub`` fact (plugins/module_utils/hub.py ``hub_fleet``; {} in standalone mode): on the
+hub account's dashboard it adds the hub's ``{prefix}-alarm-state`` rule graph and the "Organisation mode" text.
+Standalone bodies do not change.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from ansible_collections.bucketguard.visibility.plugins.module_utils.audit_report import md
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import LOG_GROUP_NAME_RE, is_home_host
 
 ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
@@ -131,6 +136,27 @@ def problems(inputs: dict[str, Any]) -> list[str]:
                 "dashboard_fleet_alarms entries need a 12-digit account_id, a region and an alarm_name; "
                 f"these do not: {show(bad)}."
             )
+    hub = v.get("hub")
+    if hub is None:
+        hub = {}
+    if not isinstance(hub, dict):
+        out.append(
+            f"dashboard_hub must be the bucketguard_hub fact (a dict, {{}} in standalone mode), got {show(hub)}."
+        )
+    elif hub:
+        members = hub.get("members")
+        logs = hub.get("log_accounts")
+        if (
+            not _match(ACCOUNT_ID_RE, str(hub.get("hub_account_id", "")))
+            or not isinstance(members, list)
+            or not all(_match(ACCOUNT_ID_RE, str(m)) for m in members)
+            or not isinstance(logs, dict)
+            or not all(_match(ACCOUNT_ID_RE, str(a)) for a in logs)
+        ):
+            out.append(
+                "dashboard_hub needs hub_account_id (12 digits), members (a list of account ids) and log_accounts "
+                f"({{account id: log group}}) as playbooks/check_inventory.yml publishes them, got {show(hub)}."
+            )
     return out
 
 
@@ -187,6 +213,43 @@ def runbook(account_id: str, region: str, log_group: str, function_name: str, de
     )
 
 
+def hub_text(hub: dict[str, Any], prefix: str, names: dict[str, Any] | None = None) -> str:
+    """The hub dashboard's "Organisation mode" text: the bus, the member and log accounts, where their alarms live.
+    Every value from the inventory is escaped (audit_report.md)."""
+    names = names or {}
+    members = [str(m) for m in hub.get("members") or []]
+    logs = {str(a): g for a, g in (hub.get("log_accounts") or {}).items()}
+    lines = [
+        f"## Organisation mode — hub account {md(hub.get('hub_account_id'))}, {md(hub.get('hub_region'))}",
+        f"Member accounts' S3 events arrive on the hub bus {md(hub.get('bus_arn'))}"
+        + (f" (organisation {md(hub.get('organization_id'))})" if hub.get("organization_id") else "")
+        + "; this account's notifier reads their buckets through each member's reader role.",
+        "",
+        "**Where the other accounts' alarms live.** Each member's fast-path rule has its FailedInvocations alarm "
+        f"{md(prefix)}-fast-path-failed in every region of that member (in the member account); each log "
+        f"account has its visibility, heartbeat and tamper alarms ({md(prefix)}-s3-visibility-change, "
+        f"{md(prefix)}-trail-heartbeat, {md(prefix)}-tamper) on its organisation trail's log group, in its "
+        "home region. This dashboard cannot show them: CloudWatch dashboards show another account's alarms only "
+        "with CloudWatch cross-account observability, which bucketguard does not set up. `playbooks/verify.yml` "
+        "checks them in every account. The log accounts' alarm state changes reach this account's notifier "
+        f"through the rule {md(prefix)}-alarm-state (graph above).",
+        "",
+        f"**Member accounts ({len(members)})**",
+        "",
+        "| account | name |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {md(m)} | {md(names.get(m) or '-')} |" for m in members]
+    lines += ["", f"**Log accounts ({len(logs)})**", ""]
+    if logs:
+        lines += ["| account | name | organisation trail log group |", "| --- | --- | --- |"]
+        lines += [f"| {md(a)} | {md(names.get(a) or '-')} | {md(g)} |" for a, g in sorted(logs.items())]
+    else:
+        lines.append("None (no host has `bucketguard_organization_trail: true`).")
+    lines += ["", FOOTER.format(what="changes made in the console")]
+    return "\n".join(lines)
+
+
 def _metric(x: int, y: int, width: int, title: str, region: str, period: int, metrics: list, **extra: Any) -> dict:
     properties: dict[str, Any] = {"title": title, "region": region, "view": "timeSeries"}
     properties.update(extra)
@@ -204,7 +267,8 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
     period = int(v["notifier_period"])
     lambda_metric = ["AWS/Lambda", "{name}", "FunctionName", function]
     regions = list(dict.fromkeys(v.get("rule_regions") or [region]))
-    return {
+    hub = v.get("hub") or {}
+    body = {
         "start": v["time_range"],
         "periodOverride": "inherit",
         "widgets": [
@@ -300,7 +364,7 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
             _metric(
                 0,
                 30,
-                24,
+                12 if hub else 24,
                 "Fast path - deliveries EventBridge could not make, per region (FailedInvocations; 0 is healthy)",
                 region,
                 period,
@@ -348,6 +412,43 @@ def account_body(inputs: dict[str, Any]) -> dict[str, Any]:
             ),
         ],
     }
+    if hub:
+        prefix = v.get("name_prefix") or "bucketguard"
+        rule = f"{prefix}-alarm-state"
+        members = len(hub.get("members") or []) + len(hub.get("log_accounts") or {})
+        body["widgets"][-3:-2] = [
+            body["widgets"][-3],
+            _metric(
+                12,
+                30,
+                12,
+                "Hub - log accounts' alarm state changes to the notifier (FailedInvocations: 0 is healthy)",
+                region,
+                period,
+                [
+                    ["AWS/Events", "Invocations", "RuleName", rule, {"label": "Invocations"}],
+                    [
+                        "AWS/Events",
+                        "FailedInvocations",
+                        "RuleName",
+                        rule,
+                        {"label": "FailedInvocations", "color": "#d62728"},
+                    ],
+                ],
+                stat="Sum",
+            ),
+        ]
+        body["widgets"].append(
+            {
+                "type": "text",
+                "x": 0,
+                "y": 42,
+                "width": 24,
+                "height": min(12 + members, 1000),
+                "properties": {"markdown": hub_text(hub, prefix, v.get("account_names") or {})},
+            }
+        )
+    return body
 
 
 def fleet_alarms(hosts: dict[str, Any], play_hosts: list[str]) -> list[dict[str, str]]:

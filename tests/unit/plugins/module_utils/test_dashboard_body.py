@@ -181,3 +181,83 @@ def test_verify_findings() -> None:
         "dashboard a differs from the body the role sends (widgets or text)",
         "dashboard b is missing",
     ]
+
+
+# sha256 of the standalone bodies rendered before organisation mode reached the dashboard (issue 13): hub mode must
+# not change a byte of them.
+STANDALONE_SHA256 = {
+    "account": "29617acebbf80874f38cdd2543ecc6d175ccf368948a7015b8b1ef0488a2b1d6",
+    "own": "fdda731ffcb64e53349924470f18cb11135d06bb67e8becf2824f1b3427c34ad",
+    "cn": "07e77ab962afb15e0065a2f24cea444a5affb018d9c982367dcdf077486dfcad",
+}
+HUB = {
+    "hub_account_id": "111111111111",
+    "hub_region": "eu-west-3",
+    "organization_id": "o-abcdefghij",
+    "partition": "aws",
+    "members": ["222222222222", "333333333333"],
+    "log_accounts": {"333333333333": "aws-controltower/CloudTrailLogs"},
+    "bus_arn": "arn:aws:events:eu-west-3:111111111111:event-bus/default",
+}
+
+
+def sha256_of(body: dict) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("hub", [None, {}])
+def test_standalone_bodies_are_byte_identical(hub: dict | None) -> None:
+    extra = {} if hub is None else {"hub": hub, "name_prefix": "bucketguard", "account_names": {}}
+    bodies = {
+        "account": db.account_body({**INPUTS, **extra}),
+        "own": db.account_body({**INPUTS, **extra, "runbook_markdown": "# ours"}),
+        "cn": db.account_body({**INPUTS, **extra, "partition": "aws-cn"}),
+    }
+    assert {k: sha256_of(b) for k, b in bodies.items()} == STANDALONE_SHA256
+
+
+def test_hub_body_adds_the_alarm_state_graph_and_the_organisation_text() -> None:
+    names = {"222222222222": "payments | *prod*", "333333333333": "log-archive"}
+    body = db.account_body({**INPUTS, "hub": HUB, "name_prefix": "sec", "account_names": names})
+    widgets = body["widgets"]
+    assert overlaps(widgets) == []
+    assert all(w["x"] >= 0 and w["x"] + w["width"] <= 24 for w in widgets)
+    assert sorted(w["type"] for w in widgets) == ["alarm", "log"] + ["metric"] * 8 + ["text"] * 2
+    fast, state = (w for w in widgets if w["type"] == "metric" and w["properties"]["metrics"][0][0] == "AWS/Events")
+    assert (fast["x"], fast["y"], fast["width"]) == (0, 30, 12)
+    assert (state["x"], state["y"], state["width"]) == (12, 30, 12)
+    assert [m[:4] for m in state["properties"]["metrics"]] == [
+        ["AWS/Events", "Invocations", "RuleName", "sec-alarm-state"],
+        ["AWS/Events", "FailedInvocations", "RuleName", "sec-alarm-state"],
+    ]
+    assert state["properties"]["region"] == "eu-west-3" and state["properties"]["stat"] == "Sum"
+    text = widgets[-1]["properties"]["markdown"]
+    assert text.startswith("## Organisation mode")
+    assert "arn:aws:events:eu-west-3:111111111111:event-bus/default" in text
+    assert "| 222222222222 | payments \\| \\*prod\\* |" in text  # escaped as audit_report.md escapes
+    assert "| 333333333333 | log-archive | aws-controltower/CloudTrailLogs |" in text
+    assert "sec-fast-path-failed" in text and "sec-trail-heartbeat" in text and "sec-tamper" in text
+    assert "cross-account observability" in text and "verify.yml" in text
+    # the standalone runbook text is untouched
+    assert widgets[1] == db.account_body(INPUTS)["widgets"][1]
+
+
+def test_hub_text_without_log_accounts_or_names() -> None:
+    text = db.hub_text({**HUB, "log_accounts": {}, "organization_id": ""}, "bucketguard")
+    assert "| 222222222222 | - |" in text and "None (no host has `bucketguard_organization_trail: true`)." in text
+    assert "organisation o-" not in text
+
+
+@pytest.mark.parametrize(
+    "hub", ["yes", {"hub_account_id": "1", "members": [], "log_accounts": {}}, {**HUB, "members": "222222222222"}]
+)
+def test_a_bad_hub_is_named(hub: object) -> None:
+    found = db.problems({**INPUTS, "hub": hub})
+    assert len(found) == 1 and found[0].startswith("dashboard_hub"), found
+
+
+def test_the_hub_fact_is_a_good_input() -> None:
+    assert db.problems({**INPUTS, "hub": HUB}) == []
