@@ -113,6 +113,8 @@ SNS_TOPIC_ARN_RE = re.compile(
 LOG_GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9._/#-]{1,512}\Z")
 # S3 API (CloudTrail event) names as inputs: the notifier_lambda and alarm roles.
 EVENT_NAME_RE = re.compile(r"^[A-Za-z]{1,64}\Z")
+# IAM role names (CreateRole's RoleName: 1-64 of letters, digits and +=,.@_-).
+IAM_ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
 IAM_ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 ENDPOINT_RE = re.compile(r"^https?://[^\s]+\Z")

@@ -31,6 +31,9 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.contract im
     jinja_int,
     text_matches,
 )
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
+    IAM_ROLE_NAME_RE as ROLE_NAME_RE,
+)
 from ansible_collections.bucketguard.visibility.plugins.module_utils.notifier_policy import (
     hub_notifier_policy,
     notifier_policy,
@@ -42,7 +45,6 @@ QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")
 # Lambda function names (64) and IAM role names (64).
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
-ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 RUNTIME_RE = re.compile(r"^python3\.[0-9]{1,2}\Z")
 HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")

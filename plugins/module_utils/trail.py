@@ -26,11 +26,13 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.contract im
     s3_bucket_name_ok,
     text_matches,
 )
+from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
+    IAM_ROLE_NAME_RE as ROLE_NAME_RE,
+)
 
 KMS_ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}\Z")
 DAYS_RE = re.compile(r"^[0-9]+\Z")
 TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]\Z")
-ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
 KEY_PREFIX_RE = re.compile(r"^([A-Za-z0-9!_.*()-]+(/[A-Za-z0-9!_.*()-]+)*)?\Z")
 TRAIL_ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):cloudtrail:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}\Z"

@@ -45,6 +45,7 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.bucket_stat
 from ansible_collections.bucketguard.visibility.plugins.module_utils.cloudtrail import Change
 from ansible_collections.bucketguard.visibility.plugins.module_utils.contract import (
     ACCOUNT_ID_RE,
+    IAM_ROLE_NAME_RE,
     LOG_GROUP_NAME_RE,
     SNS_TOPIC_ARN_RE,
 )
@@ -52,7 +53,6 @@ from ansible_collections.bucketguard.visibility.plugins.module_utils.contract im
 from . import dedup, events, message, store
 from .events import Alarm
 
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)  # IAM role names (CreateRole's RoleName)
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}\Z")  # DynamoDB table names
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")  # SQS standard queue names
 DEFAULT_DIGEST_WINDOW = 60
@@ -133,7 +133,7 @@ def hub_from_env(env: Mapping[str, str], topic_arn: str) -> dict[str, Any]:
     if home and not ACCOUNT_ID_RE.match(home):
         raise ConfigError(f"BUCKETGUARD_HOME_ACCOUNT must be a 12-digit account id, got {home!r}")
     role = (env.get("BUCKETGUARD_READER_ROLE") or "").strip() or None
-    if role and not ROLE_NAME_RE.match(role):
+    if role and not IAM_ROLE_NAME_RE.match(role):
         raise ConfigError(
             f"BUCKETGUARD_READER_ROLE must be an IAM role name (1-64 of letters, digits and +=,.@_-), got {role!r}"
         )
